@@ -1,0 +1,49 @@
+//! Wire contracts of mdp: the DTOs every crate speaks, their schema ids and tracks, the
+//! payload hash of the Pulse wire format, the two control traits and injected clocks.
+//!
+//! Data flow of the whole system (one arrow, one component):
+//!
+//! ```text
+//! producer ──acquire──▶ RateCoordinator ──submit──▶ WriteCoordinator ─▶ BoundedQueue ─▶ worker ─▶ Sink
+//!     ▲                                                                   │ depth
+//!     │ RateController::apply                                             ▼
+//! FeedbackHandler (aggregate, policy)                          watermark transition
+//!     ▲                                                                   │ FeedbackEvent
+//!     │                                                                   ▼
+//! pulse consumer ◀── EventBus backend (inmem | redis) ◀── pulse publisher ◀── FeedbackBus
+//! ```
+//!
+//! Every DTO that travels on the bus implements [`Contract`]: a constant schema id and its
+//! shape on each [`Track`]. A decoded DTO is always valid: deserialization runs the same
+//! rules as construction, and [`decode`] reports the field and the rule broken.
+
+mod bar;
+mod clock;
+mod control;
+mod decode;
+mod envelope;
+mod error;
+mod feedback;
+mod hash;
+mod health;
+mod level;
+pub mod pyjson;
+mod rate;
+pub mod schema;
+mod track;
+mod traits;
+mod validate;
+
+pub use bar::{Bar, BarKey};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use control::{AuditEnvelope, ControlAction, ControlResult, ControlStatus};
+pub use decode::{decode, decode_value};
+pub use envelope::{EventEnvelope, EventMeta, WireEvent};
+pub use error::ContractError;
+pub use feedback::FeedbackEvent;
+pub use hash::{hash_matches, payload_hash};
+pub use health::{HealthComponent, HealthState, HealthStatus, Probe, ProbeType};
+pub use level::BackpressureLevel;
+pub use rate::RateAdjustment;
+pub use track::{Contract, Track};
+pub use traits::{BoxError, FeedbackPublisher, RateController};

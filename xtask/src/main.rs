@@ -1,0 +1,29 @@
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! - `schema-export [--check]`: write `schemas/` from the DTOs, or check it is up to date.
+
+mod schema_export;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask schema-export [--check]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["schema-export"] => schema_export::write(&schema_export::schemas_dir()),
+        ["schema-export", "--check"] => schema_export::check(&schema_export::schemas_dir()),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
