@@ -22,14 +22,20 @@ pub fn write(dir: &Path) -> Result<String, String> {
     for file in &files {
         let path = dir.join(&file.path);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        fs::write(&path, &file.contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        fs::write(&path, &file.contents)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     for stale in stale_files(dir, &files) {
         fs::remove_file(dir.join(&stale)).map_err(|e| format!("cannot remove {stale}: {e}"))?;
     }
-    Ok(format!("wrote {} schema files to {}", files.len(), dir.display()))
+    Ok(format!(
+        "wrote {} schema files to {}",
+        files.len(),
+        dir.display()
+    ))
 }
 
 /// Compares the committed files under `dir` with freshly generated ones; the error holds a
@@ -43,26 +49,42 @@ pub fn check(dir: &Path) -> Result<String, String> {
             let diff = TextDiff::from_lines(&committed, &file.contents);
             let old = format!("a/schemas/{}", file.path);
             let new = format!("b/schemas/{}", file.path);
-            report.push_str(&diff.unified_diff().context_radius(3).header(&old, &new).to_string());
+            report.push_str(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&old, &new)
+                    .to_string(),
+            );
         }
     }
     for stale in stale_files(dir, &files) {
-        report.push_str(&format!("stale file schemas/{stale} is no longer generated\n"));
+        report.push_str(&format!(
+            "stale file schemas/{stale} is no longer generated\n"
+        ));
     }
     if report.is_empty() {
         Ok(format!("{} schema files are up to date", files.len()))
     } else {
-        Err(format!("{report}\nschemas/ is stale: run `{REGENERATE}` and commit the result"))
+        Err(format!(
+            "{report}\nschemas/ is stale: run `{REGENERATE}` and commit the result"
+        ))
     }
 }
 
 fn stale_files(dir: &Path, files: &[SchemaFile]) -> Vec<String> {
     let mut stale = Vec::new();
     for sub in ["", "v1", "v2"] {
-        let Ok(entries) = fs::read_dir(dir.join(sub)) else { continue };
+        let Ok(entries) = fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let rel = if sub.is_empty() { name } else { format!("{sub}/{name}") };
+            let rel = if sub.is_empty() {
+                name
+            } else {
+                format!("{sub}/{name}")
+            };
             if rel.ends_with(".json") && !files.iter().any(|f| f.path == rel) {
                 stale.push(rel);
             }
@@ -87,12 +109,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mdp-schemas-{}", std::process::id()));
         write(&dir).expect("writes");
         let target = dir.join("v1/telemetry.FeedbackEvent.json");
-        let edited = fs::read_to_string(&target).expect("reads").replace("queue", "line");
+        let edited = fs::read_to_string(&target)
+            .expect("reads")
+            .replace("queue", "line");
         fs::write(&target, edited).expect("edits");
         let report = check(&dir).expect_err("stale file is reported");
         fs::remove_dir_all(&dir).expect("cleans up");
-        assert!(report.contains("-  \"$schema_id\"") || report.contains("+"), "{report}");
-        assert!(report.contains("a/schemas/v1/telemetry.FeedbackEvent.json"), "{report}");
+        assert!(
+            report.contains("-  \"$schema_id\"") || report.contains("+"),
+            "{report}"
+        );
+        assert!(
+            report.contains("a/schemas/v1/telemetry.FeedbackEvent.json"),
+            "{report}"
+        );
         assert!(report.contains(REGENERATE), "{report}");
     }
 }

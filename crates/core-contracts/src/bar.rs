@@ -79,12 +79,19 @@ impl Bar {
     pub fn validate(&self) -> Result<(), ContractError> {
         non_empty("provider", &self.provider)?;
         non_empty("symbol", &self.symbol)?;
-        let digits = self.resolution.chars().take_while(char::is_ascii_digit).count();
+        let digits = self
+            .resolution
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .count();
         let unit = &self.resolution[digits..];
         if digits == 0 || unit.is_empty() || !unit.chars().all(|c| c.is_ascii_alphabetic()) {
             return Err(ContractError::invalid(
                 "resolution",
-                format!("must be a count and a unit such as 1m or 1d, got {:?}", self.resolution),
+                format!(
+                    "must be a count and a unit such as 1m or 1d, got {:?}",
+                    self.resolution
+                ),
             ));
         }
         for (field, value) in [
@@ -95,7 +102,10 @@ impl Bar {
             ("volume", self.volume),
         ] {
             if value.is_sign_negative() && !value.is_zero() {
-                return Err(ContractError::invalid(field, format!("must be >= 0, got {value}")));
+                return Err(ContractError::invalid(
+                    field,
+                    format!("must be >= 0, got {value}"),
+                ));
             }
         }
         if self.low > self.high {
@@ -108,7 +118,10 @@ impl Bar {
             if value < self.low || value > self.high {
                 return Err(ContractError::invalid(
                     field,
-                    format!("must lie within [low, high] = [{}, {}], got {value}", self.low, self.high),
+                    format!(
+                        "must lie within [low, high] = [{}, {}], got {value}",
+                        self.low, self.high
+                    ),
                 ));
             }
         }

@@ -78,13 +78,19 @@ impl ManualClock {
 
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).elapsed += by;
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed += by;
     }
 }
 
 impl Clock for ManualClock {
     fn elapsed(&self) -> Duration {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).elapsed
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed
     }
 
     fn unix_seconds(&self) -> f64 {

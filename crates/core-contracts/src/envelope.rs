@@ -65,7 +65,12 @@ pub struct WireEvent<T> {
 impl<T: Contract> WireEvent<T> {
     /// Wraps `payload` as written on `track` (v2-only fields cleared on v1), with its schema
     /// id, no headers and the payload hash.
-    pub fn seal(payload: &T, key: Option<String>, ts: f64, track: Track) -> Result<Self, serde_json::Error> {
+    pub fn seal(
+        payload: &T,
+        key: Option<String>,
+        ts: f64,
+        track: Track,
+    ) -> Result<Self, serde_json::Error> {
         let payload = payload.for_track(track);
         let hash = payload_hash(&payload)?;
         Ok(Self {

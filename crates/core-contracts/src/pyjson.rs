@@ -28,7 +28,12 @@ pub fn to_python_compact<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, se
 /// ```
 pub fn python_float_repr(value: f64) -> String {
     if value == 0.0 {
-        return if value.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
+        return if value.is_sign_negative() {
+            "-0.0"
+        } else {
+            "0.0"
+        }
+        .to_owned();
     }
     let sign = if value < 0.0 { "-" } else { "" };
     let sci = format!("{:e}", value.abs());
@@ -113,8 +118,9 @@ mod tests {
 
     #[test]
     fn strings_are_ascii_escaped_like_python() {
-        let out = to_python_compact(&serde_json::json!({"s": "caf\u{e9} \u{1F600}\x7f\n\"", "n": 1}))
-            .expect("serializes");
+        let out =
+            to_python_compact(&serde_json::json!({"s": "caf\u{e9} \u{1F600}\x7f\n\"", "n": 1}))
+                .expect("serializes");
         assert_eq!(
             String::from_utf8(out).expect("ascii"),
             r#"{"s":"caf\u00e9 \ud83d\ude00\u007f\n\"","n":1}"#

@@ -5,7 +5,18 @@ use serde::{Deserialize, Serialize};
 
 /// A schema track: `v1` is the Python-compatible shape, `v2` adds optional fields only.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Track {
@@ -51,7 +62,9 @@ impl std::str::FromStr for Track {
 }
 
 /// A DTO that travels on the bus under a constant schema id.
-pub trait Contract: Serialize + serde::de::DeserializeOwned + JsonSchema + Clone + Send + 'static {
+pub trait Contract:
+    Serialize + serde::de::DeserializeOwned + JsonSchema + Clone + Send + 'static
+{
     /// The schema id written to `meta.schema_id`, e.g. `telemetry.FeedbackEvent`.
     const SCHEMA_ID: &'static str;
 

@@ -8,7 +8,10 @@ fn every_v2_schema_is_backward_compatible_with_v1() {
     assert_eq!(pairs.len(), 5, "every bus contract is checked");
     for (schema_id, v1, v2) in pairs {
         let changes = breaking_changes(&v1, &v2);
-        assert!(changes.is_empty(), "{schema_id}: v2 breaks v1: {changes:#?}");
+        assert!(
+            changes.is_empty(),
+            "{schema_id}: v2 breaks v1: {changes:#?}"
+        );
     }
 }
 
@@ -19,5 +22,8 @@ fn v1_is_not_a_compatible_change_of_v2_where_v2_added_fields() {
         .filter(|(_, v1, v2)| !breaking_changes(v2, v1).is_empty())
         .map(|(id, _, _)| id)
         .collect();
-    assert_eq!(broken, ["telemetry.FeedbackEvent", "telemetry.RateAdjustment"]);
+    assert_eq!(
+        broken,
+        ["telemetry.FeedbackEvent", "telemetry.RateAdjustment"]
+    );
 }

@@ -2,8 +2,7 @@
 
 use core_contracts::{Bar, EventEnvelope, FeedbackEvent, RateAdjustment, decode};
 
-const VALID: &str =
-    r#"{"coordinator_id":"bars-coord","queue_size":80,"capacity":100,"level":"soft","source":"store","ts":1729234567.123}"#;
+const VALID: &str = r#"{"coordinator_id":"bars-coord","queue_size":80,"capacity":100,"level":"soft","source":"store","ts":1729234567.123}"#;
 
 fn with(field: &str, value: &str) -> String {
     let mut doc: serde_json::Value = serde_json::from_str(VALID).expect("json");
@@ -18,7 +17,9 @@ fn without(field: &str) -> String {
 }
 
 fn rejection<T: serde::de::DeserializeOwned + std::fmt::Debug>(doc: &str) -> String {
-    decode::<T>(doc).expect_err("document is rejected").to_string()
+    decode::<T>(doc)
+        .expect_err("document is rejected")
+        .to_string()
 }
 
 #[test]
@@ -36,7 +37,10 @@ fn zero_capacity_is_rejected() {
 #[test]
 fn uppercase_level_is_rejected() {
     let err = rejection::<FeedbackEvent>(&with("level", r#""HARD""#));
-    assert!(err.contains("level") && err.contains("HARD") && err.contains("`hard`"), "{err}");
+    assert!(
+        err.contains("level") && err.contains("HARD") && err.contains("`hard`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -48,12 +52,16 @@ fn missing_ts_is_rejected() {
 #[test]
 fn empty_coordinator_id_is_rejected() {
     let err = rejection::<FeedbackEvent>(&with("coordinator_id", r#""""#));
-    assert!(err.contains("coordinator_id") && err.contains("empty"), "{err}");
+    assert!(
+        err.contains("coordinator_id") && err.contains("empty"),
+        "{err}"
+    );
 }
 
 #[test]
 fn scale_above_one_is_rejected() {
-    let err = rejection::<RateAdjustment>(r#"{"provider":"ibkr","scale":1.5,"reason":"ok","ts":1.0}"#);
+    let err =
+        rejection::<RateAdjustment>(r#"{"provider":"ibkr","scale":1.5,"reason":"ok","ts":1.0}"#);
     assert!(err.contains("scale") && err.contains("[0, 1]"), "{err}");
 }
 

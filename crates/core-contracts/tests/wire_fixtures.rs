@@ -2,7 +2,8 @@
 //! payload hash is reproduced.
 
 use core_contracts::{
-    BackpressureLevel, EventEnvelope, FeedbackEvent, Track, WireEvent, decode, hash_matches, payload_hash,
+    BackpressureLevel, EventEnvelope, FeedbackEvent, Track, WireEvent, decode, hash_matches,
+    payload_hash,
 };
 use serde_json::Value;
 
@@ -43,7 +44,10 @@ fn json(text: &str) -> Value {
 fn python_feedback_event_round_trips() {
     let event: FeedbackEvent = decode(PY_FEEDBACK).expect("decodes");
     assert_eq!(event.level, BackpressureLevel::Soft);
-    assert_eq!(serde_json::to_value(&event).expect("encodes"), json(PY_FEEDBACK));
+    assert_eq!(
+        serde_json::to_value(&event).expect("encodes"),
+        json(PY_FEEDBACK)
+    );
 }
 
 #[test]
@@ -57,14 +61,20 @@ fn design_document_envelope_round_trips() {
     let envelope: EventEnvelope<FeedbackEvent> = decode(PY_ENVELOPE).expect("decodes");
     assert_eq!(envelope.id, "d581fe2a-f6b8-448b-aa0e-53d96ff2abce");
     assert_eq!(envelope.meta.headers["utilization"], "0.800000");
-    assert_eq!(serde_json::to_value(&envelope).expect("encodes"), json(PY_ENVELOPE));
+    assert_eq!(
+        serde_json::to_value(&envelope).expect("encodes"),
+        json(PY_ENVELOPE)
+    );
 }
 
 #[test]
 fn python_codec_output_round_trips_and_its_hash_verifies() {
     let wire: WireEvent<FeedbackEvent> = decode(PY_CODEC).expect("decodes");
     assert_eq!(wire.meta.track, Track::V1);
-    assert_eq!(serde_json::to_value(&wire).expect("encodes"), json(PY_CODEC));
+    assert_eq!(
+        serde_json::to_value(&wire).expect("encodes"),
+        json(PY_CODEC)
+    );
 
     let raw = json(PY_CODEC);
     assert!(hash_matches(&raw["payload"], wire.meta.hash.as_deref()));
@@ -76,12 +86,27 @@ fn python_codec_output_round_trips_and_its_hash_verifies() {
 
 #[test]
 fn our_sealed_event_matches_the_python_codec_output() {
-    let event = FeedbackEvent::new("bars-coord", 80, 100, BackpressureLevel::Soft, 1729234567.123)
-        .expect("valid")
-        .with_reason("queue_high_watermark")
-        .with_seq(7);
-    let wire = WireEvent::seal(&event, Some("bars-coord".into()), 1795343812.6251104, Track::V1).expect("seals");
-    assert_eq!(serde_json::to_value(&wire).expect("encodes"), json(PY_CODEC));
+    let event = FeedbackEvent::new(
+        "bars-coord",
+        80,
+        100,
+        BackpressureLevel::Soft,
+        1729234567.123,
+    )
+    .expect("valid")
+    .with_reason("queue_high_watermark")
+    .with_seq(7);
+    let wire = WireEvent::seal(
+        &event,
+        Some("bars-coord".into()),
+        1795343812.6251104,
+        Track::V1,
+    )
+    .expect("seals");
+    assert_eq!(
+        serde_json::to_value(&wire).expect("encodes"),
+        json(PY_CODEC)
+    );
 }
 
 #[test]
@@ -106,6 +131,7 @@ fn v2_payload_carries_the_extension_and_v1_readers_ignore_it() {
 
     let mut v1_reader = value["payload"].clone();
     v1_reader["unknown_future_field"] = "ignored".into();
-    let decoded: FeedbackEvent = serde_json::from_value(v1_reader).expect("unknown fields are ignored");
+    let decoded: FeedbackEvent =
+        serde_json::from_value(v1_reader).expect("unknown fields are ignored");
     assert_eq!(decoded.seq, Some(3));
 }

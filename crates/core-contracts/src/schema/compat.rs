@@ -67,8 +67,20 @@ pub fn breaking_changes(old: &Value, new: &Value) -> Vec<BreakingChange> {
 
 const MAX_DEPTH: usize = 64;
 
-const LOWER_BOUNDS: [&str; 5] = ["minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"];
-const UPPER_BOUNDS: [&str; 5] = ["maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"];
+const LOWER_BOUNDS: [&str; 5] = [
+    "minimum",
+    "exclusiveMinimum",
+    "minLength",
+    "minItems",
+    "minProperties",
+];
+const UPPER_BOUNDS: [&str; 5] = [
+    "maximum",
+    "exclusiveMaximum",
+    "maxLength",
+    "maxItems",
+    "maxProperties",
+];
 
 struct Walk<'a> {
     old_root: &'a Value,
@@ -92,7 +104,13 @@ impl<'a> Walk<'a> {
         let new = resolve(self.new_root, new);
         let (Some(o), Some(n)) = (old.as_object(), new.as_object()) else {
             if old.as_bool() != Some(false) && new.as_bool() == Some(false) {
-                self.report(&path, ChangeKind::TypeNarrowed { old: vec![], new: vec!["never".into()] });
+                self.report(
+                    &path,
+                    ChangeKind::TypeNarrowed {
+                        old: vec![],
+                        new: vec!["never".into()],
+                    },
+                );
             }
             return;
         };
@@ -104,7 +122,8 @@ impl<'a> Walk<'a> {
             self.compare(oi, ni, format!("{path}.items"), depth + 1);
         }
         for keyword in ["anyOf", "oneOf"] {
-            if let (Some(Value::Array(ob)), Some(Value::Array(nb))) = (o.get(keyword), n.get(keyword))
+            if let (Some(Value::Array(ob)), Some(Value::Array(nb))) =
+                (o.get(keyword), n.get(keyword))
                 && ob.len() == nb.len()
             {
                 for (i, (ob, nb)) in ob.iter().zip(nb).enumerate() {
@@ -118,11 +137,12 @@ impl<'a> Walk<'a> {
         let old_types = types(o);
         let new_types = types(n);
         let Some(new_types) = new_types else { return };
+        let still_allowed = |t: &String| {
+            new_types.contains(t) || (t == "integer" && new_types.iter().any(|n| n == "number"))
+        };
         let narrowed = match &old_types {
             None => true,
-            Some(old_types) => old_types.iter().any(|t| {
-                !new_types.contains(t) && !(t == "integer" && new_types.iter().any(|n| n == "number"))
-            }),
+            Some(old_types) => !old_types.iter().all(still_allowed),
         };
         if narrowed {
             self.report(
@@ -136,7 +156,9 @@ impl<'a> Walk<'a> {
     }
 
     fn compare_values(&mut self, o: &Map<String, Value>, n: &Map<String, Value>, path: &str) {
-        let Some(new_values) = allowed_values(n) else { return };
+        let Some(new_values) = allowed_values(n) else {
+            return;
+        };
         match allowed_values(o) {
             Some(old_values) => {
                 for value in old_values.into_iter().filter(|v| !new_values.contains(v)) {
@@ -155,9 +177,14 @@ impl<'a> Walk<'a> {
     }
 
     fn compare_bounds(&mut self, o: &Map<String, Value>, n: &Map<String, Value>, path: &str) {
-        for (keywords, stricter) in [(&LOWER_BOUNDS, greater as fn(f64, f64) -> bool), (&UPPER_BOUNDS, less)] {
+        for (keywords, stricter) in [
+            (&LOWER_BOUNDS, greater as fn(f64, f64) -> bool),
+            (&UPPER_BOUNDS, less),
+        ] {
             for keyword in keywords.iter().copied() {
-                let Some(new) = n.get(keyword).and_then(Value::as_f64) else { continue };
+                let Some(new) = n.get(keyword).and_then(Value::as_f64) else {
+                    continue;
+                };
                 let old = o.get(keyword).and_then(Value::as_f64);
                 if old.is_none_or(|old| stricter(new, old)) {
                     self.report(
@@ -183,20 +210,34 @@ impl<'a> Walk<'a> {
                 },
             );
         }
-        let open = |m: &Map<String, Value>| m.get("additionalProperties").is_none_or(|v| v != &Value::Bool(false));
+        let open = |m: &Map<String, Value>| {
+            m.get("additionalProperties")
+                .is_none_or(|v| v != &Value::Bool(false))
+        };
         if open(o) && !open(n) {
             self.report(path, ChangeKind::AdditionalPropertiesClosed);
         }
     }
 
-    fn compare_properties(&mut self, o: &'a Map<String, Value>, n: &'a Map<String, Value>, path: &str, depth: usize) {
+    fn compare_properties(
+        &mut self,
+        o: &'a Map<String, Value>,
+        n: &'a Map<String, Value>,
+        path: &str,
+        depth: usize,
+    ) {
         let old_props = o.get("properties").and_then(Value::as_object);
         let new_props = n.get("properties").and_then(Value::as_object);
         for (name, old_schema) in old_props.into_iter().flatten() {
             match new_props.and_then(|p| p.get(name)) {
                 None => self.report(path, ChangeKind::RemovedProperty(name.clone())),
                 Some(new_schema) => {
-                    self.compare(old_schema, new_schema, format!("{path}.properties.{name}"), depth + 1);
+                    self.compare(
+                        old_schema,
+                        new_schema,
+                        format!("{path}.properties.{name}"),
+                        depth + 1,
+                    );
                 }
             }
         }
@@ -238,7 +279,12 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
 fn types(schema: &Map<String, Value>) -> Option<Vec<String>> {
     match schema.get("type")? {
         Value::String(t) => Some(vec![t.clone()]),
-        Value::Array(ts) => Some(ts.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+        Value::Array(ts) => Some(
+            ts.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -266,7 +312,12 @@ fn allowed_values(schema: &Map<String, Value>) -> Option<Vec<Value>> {
 fn names(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -290,7 +341,10 @@ mod tests {
     }
 
     fn kinds(old: &Value, new: &Value) -> Vec<ChangeKind> {
-        breaking_changes(old, new).into_iter().map(|c| c.kind).collect()
+        breaking_changes(old, new)
+            .into_iter()
+            .map(|c| c.kind)
+            .collect()
     }
 
     #[test]
@@ -310,21 +364,31 @@ mod tests {
         let mut new = base();
         new["properties"]["size"] = json!({"type": "number", "minimum": 0});
         new["$defs"]["Level"]["enum"] = json!(["ok", "soft", "hard", "halt"]);
-        assert!(breaking_changes(&base(), &new).is_empty(), "{:?}", breaking_changes(&base(), &new));
+        assert!(
+            breaking_changes(&base(), &new).is_empty(),
+            "{:?}",
+            breaking_changes(&base(), &new)
+        );
     }
 
     #[test]
     fn catches_a_removed_property() {
         let mut new = base();
         new["properties"].as_object_mut().map(|p| p.remove("size"));
-        assert_eq!(kinds(&base(), &new), vec![ChangeKind::RemovedProperty("size".into())]);
+        assert_eq!(
+            kinds(&base(), &new),
+            vec![ChangeKind::RemovedProperty("size".into())]
+        );
     }
 
     #[test]
     fn catches_a_newly_required_property() {
         let mut new = base();
         new["required"] = json!(["id", "level"]);
-        assert_eq!(kinds(&base(), &new), vec![ChangeKind::NewlyRequired("level".into())]);
+        assert_eq!(
+            kinds(&base(), &new),
+            vec![ChangeKind::NewlyRequired("level".into())]
+        );
     }
 
     #[test]
@@ -364,7 +428,10 @@ mod tests {
     fn catches_a_removed_one_of_const() {
         let old = json!({"oneOf": [{"const": "v1"}, {"const": "v2"}]});
         let new = json!({"oneOf": [{"const": "v1"}]});
-        assert_eq!(kinds(&old, &new), vec![ChangeKind::EnumValueRemoved(json!("v2"))]);
+        assert_eq!(
+            kinds(&old, &new),
+            vec![ChangeKind::EnumValueRemoved(json!("v2"))]
+        );
     }
 
     #[test]
@@ -391,7 +458,10 @@ mod tests {
     fn catches_closed_additional_properties() {
         let mut new = base();
         new["additionalProperties"] = json!(false);
-        assert_eq!(kinds(&base(), &new), vec![ChangeKind::AdditionalPropertiesClosed]);
+        assert_eq!(
+            kinds(&base(), &new),
+            vec![ChangeKind::AdditionalPropertiesClosed]
+        );
     }
 
     #[test]

@@ -45,7 +45,10 @@ type SchemaFn = fn(Track) -> Value;
 /// Every contract that travels on the bus, by schema id.
 const CONTRACTS: [(&str, SchemaFn); 5] = [
     (FeedbackEvent::SCHEMA_ID, schema_for_track::<FeedbackEvent>),
-    (RateAdjustment::SCHEMA_ID, schema_for_track::<RateAdjustment>),
+    (
+        RateAdjustment::SCHEMA_ID,
+        schema_for_track::<RateAdjustment>,
+    ),
     (HealthStatus::SCHEMA_ID, schema_for_track::<HealthStatus>),
     (AuditEnvelope::SCHEMA_ID, schema_for_track::<AuditEnvelope>),
     (Bar::SCHEMA_ID, schema_for_track::<Bar>),

@@ -1,0 +1,3 @@
+//! Shared helpers of the cross-crate tests: canonical examples of every DTO.
+
+pub mod canonical;
