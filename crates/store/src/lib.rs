@@ -1,3 +1,6 @@
 //! The store side of mdp.
 //!
-//! This crate is being built: it does not yet contain a queue, coordinator or sink.
+//! This crate is being built: today it holds the [`sink::Sink`] trait that the coordinator
+//! writes through and the sink backends implement.
+
+pub mod sink;

@@ -1,0 +1,34 @@
+//! Where bars end up: the [`Sink`] trait and its backends.
+
+use async_trait::async_trait;
+use core_contracts::Bar;
+
+mod error;
+
+pub use error::SinkError;
+
+/// A durable destination for batches of bars. Writing the same batch twice is idempotent
+/// (bars are keyed by provider, symbol, resolution and ts).
+#[async_trait]
+pub trait Sink: Send + Sync + 'static {
+    /// Short name used in metrics and logs, e.g. `sqlite`.
+    fn name(&self) -> &'static str;
+
+    /// Writes `batch` (upsert on the bar key).
+    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError>;
+
+    /// Makes every written bar durable.
+    async fn flush(&self) -> Result<(), SinkError> {
+        Ok(())
+    }
+
+    /// Releases resources; no write follows.
+    async fn close(&self) -> Result<(), SinkError> {
+        Ok(())
+    }
+
+    /// Whether the sink can take writes now (used by `/readyz`).
+    async fn ready(&self) -> bool {
+        true
+    }
+}
