@@ -1,5 +1,34 @@
-//! Pulse, the event bus that carries feedback from stores to pipelines.
+//! Pulse, the event bus that carries feedback from stores to pipelines, in one process or
+//! across machines.
 //!
-//! This crate is being built: it does not yet contain a bus. See `SPEC §3` for what it will
-//! hold (the `EventBus` trait, in-memory and Redis Streams backends, the codec and the
-//! consumer runner).
+//! - [`EventBus`]: the operations every backend implements with identical meaning
+//!   (consumer groups with fan-out and competition, at-least-once delivery, reclaim of idle
+//!   entries, redelivery then dead-lettering, bounded retention); backends
+//!   [`backend::memory::InMemoryBus`] and [`backend::redis_streams::RedisStreamsBus`],
+//!   chosen by [`BackendKind`].
+//! - [`codec`]: the wire format shared with the Python originals.
+//! - [`Pulse`]: typed publish and subscribe over the DTOs of `core-contracts`.
+//! - [`ConsumerRunner`]: a supervised handler loop with acks, fails and idempotency.
+//! - [`PulseConfig`]: settings from the environment; [`PulseMetrics`]: telemetry.
+
+pub mod backend;
+pub mod codec;
+mod config;
+mod error;
+mod idempotency;
+mod pulse;
+mod runner;
+pub mod stream;
+mod subscription;
+pub mod telemetry;
+
+pub use backend::{DeadLetter, EventBus, FailOutcome, RawEntry, StreamReader};
+pub use config::{BackendKind, ConfigError, Enforcement, PulseConfig, redact_url};
+pub use error::BusError;
+pub use idempotency::Idempotency;
+pub use pulse::Pulse;
+pub use runner::{ConsumerRunner, Handler, RunnerReport};
+pub use stream::StreamName;
+pub use subscription::{Delivery, Subscription};
+pub use telemetry::PulseMetrics;
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,3 @@
+//! Pulse benchmarks (filled in below).
+
+fn main() {}

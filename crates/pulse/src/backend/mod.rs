@@ -1,0 +1,189 @@
+//! The [`EventBus`] trait every backend implements, and the backends: [`memory`] (one shared
+//! in-process bus) and [`redis_streams`] (Redis Streams), chosen by
+//! [`BackendKind`](crate::BackendKind).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{BackendKind, BusError, PulseConfig};
+
+pub mod memory;
+pub mod redis_streams;
+
+/// One stream entry as read from a backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEntry {
+    /// The backend's entry id.
+    pub id: String,
+    /// The `data` field; `None` when the entry has no such field or was trimmed away while
+    /// pending.
+    pub data: Option<String>,
+}
+
+/// What `fail` did with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOutcome {
+    /// The message will be delivered again (to any consumer of the group).
+    Redelivered {
+        /// Deliveries so far.
+        deliveries: u32,
+    },
+    /// The message reached `max_deliveries` and is now in the dead-letter stream.
+    DeadLettered {
+        /// Deliveries made.
+        deliveries: u32,
+    },
+}
+
+/// One entry of a dead-letter stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The dead-letter entry's own id.
+    pub id: String,
+    /// Id of the original entry.
+    pub original_id: String,
+    /// Why it was dead-lettered.
+    pub reason: String,
+    /// How many times it was delivered.
+    pub deliveries: u32,
+    /// The original `data`, intact.
+    pub data: String,
+}
+
+/// The operations of an event bus over raw entries, identical in meaning on every backend.
+///
+/// `key` is a stream's backend key ([`StreamName::key`](crate::StreamName::key)); the
+/// dead-letter stream of `key` is `{key}.dlq`. Consumer groups fan out (each group sees every
+/// entry) and consumers within a group compete (each entry goes to one of them). An entry is
+/// pending with its consumer until acked.
+#[async_trait]
+pub trait EventBus: Send + Sync + 'static {
+    /// The backend's name, `inmem` or `redis`.
+    fn kind(&self) -> &'static str;
+
+    /// Appends one entry with field `data`, trimming the stream to about `maxlen` entries.
+    async fn publish(&self, key: &str, data: &str, maxlen: usize) -> Result<String, BusError>;
+
+    /// Appends several entries in one round trip; ids in order.
+    async fn publish_batch(
+        &self,
+        key: &str,
+        data: &[String],
+        maxlen: usize,
+    ) -> Result<Vec<String>, BusError>;
+
+    /// Creates `group` on `key` starting from the oldest retained entry, if it does not exist.
+    async fn ensure_group(&self, key: &str, group: &str) -> Result<(), BusError>;
+
+    /// A reader for one consumer, with a connection of its own so that blocking reads never
+    /// delay publishes or acks.
+    async fn reader(&self) -> Result<Box<dyn StreamReader>, BusError>;
+
+    /// Acknowledges entries: they leave the group's pending list.
+    async fn ack(&self, key: &str, group: &str, ids: &[String]) -> Result<(), BusError>;
+
+    /// Resets the idle time of entries `consumer` still holds, so they are not reclaimed.
+    async fn touch(
+        &self,
+        key: &str,
+        group: &str,
+        consumer: &str,
+        ids: &[String],
+    ) -> Result<(), BusError>;
+
+    /// Gives a failed entry back for redelivery to the group, or, once it has been delivered
+    /// `max_deliveries` times, moves it to the dead-letter stream (with `reason`) and acks it.
+    async fn fail(
+        &self,
+        key: &str,
+        group: &str,
+        consumer: &str,
+        id: &str,
+        reason: &str,
+        policy: FailPolicy,
+    ) -> Result<FailOutcome, BusError>;
+
+    /// Moves an entry to the dead-letter stream at once and acks it (undecodable entries).
+    async fn dead_letter(
+        &self,
+        key: &str,
+        group: &str,
+        entry: &RawEntry,
+        reason: &str,
+        deliveries: u32,
+    ) -> Result<(), BusError>;
+
+    /// Up to `count` entries of the dead-letter stream of `key`, oldest first.
+    async fn dead_letters(&self, key: &str, count: usize) -> Result<Vec<DeadLetter>, BusError>;
+
+    /// Deletes entries of the dead-letter stream of `key` (after a replay).
+    async fn remove_dead_letters(&self, key: &str, ids: &[String]) -> Result<(), BusError>;
+
+    /// Number of entries retained in `key`.
+    async fn len(&self, key: &str) -> Result<u64, BusError>;
+
+    /// Number of entries pending (delivered, not acked) in `group` on `key`.
+    async fn pending(&self, key: &str, group: &str) -> Result<u64, BusError>;
+
+    /// Backend health as string pairs (`backend`, `status`, ...), never with secrets.
+    async fn health(&self) -> BTreeMap<String, String>;
+}
+
+/// How `fail` decides between redelivery and the dead-letter stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailPolicy {
+    /// Deliveries after which the entry is dead-lettered.
+    pub max_deliveries: u32,
+    /// The group's idle timeout; a failed entry is made to look this idle so that the next
+    /// reclaim by any consumer picks it up.
+    pub idle_timeout: Duration,
+}
+
+/// Reads for one consumer of one group.
+#[async_trait]
+pub trait StreamReader: Send {
+    /// Entries already pending with `consumer` (left by an earlier run of it), after `after`
+    /// (an id, `0` for the start), up to `count`.
+    async fn read_pending(
+        &mut self,
+        key: &str,
+        group: &str,
+        consumer: &str,
+        after: &str,
+        count: usize,
+    ) -> Result<Vec<RawEntry>, BusError>;
+
+    /// New entries never delivered to the group, waiting up to `block` for at least one.
+    async fn read_new(
+        &mut self,
+        key: &str,
+        group: &str,
+        consumer: &str,
+        count: usize,
+        block: Duration,
+    ) -> Result<Vec<RawEntry>, BusError>;
+
+    /// Takes over entries pending in the group for longer than `min_idle` (from dead or
+    /// failing consumers), counting a delivery for each.
+    async fn claim_idle(
+        &mut self,
+        key: &str,
+        group: &str,
+        consumer: &str,
+        min_idle: Duration,
+        count: usize,
+    ) -> Result<Vec<RawEntry>, BusError>;
+}
+
+/// The backend `config` names: the process's shared in-memory bus, or a Redis Streams bus.
+pub async fn from_config(config: &PulseConfig) -> Result<Arc<dyn EventBus>, BusError> {
+    match config.backend {
+        BackendKind::InMemory => Ok(Arc::new(memory::InMemoryBus::shared())),
+        BackendKind::Redis => Ok(Arc::new(
+            redis_streams::RedisStreamsBus::connect(config).await?,
+        )),
+    }
+}

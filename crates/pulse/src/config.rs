@@ -1,0 +1,394 @@
+//! Pulse settings: read from the environment (or any lookup), validated at start.
+
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::time::Duration;
+
+use core_contracts::Track;
+
+/// Which bus implementation to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// One shared in-process bus (`inmem`).
+    InMemory,
+    /// Redis Streams (`redis`).
+    Redis,
+}
+
+impl BackendKind {
+    /// The configuration value naming the backend.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InMemory => "inmem",
+            Self::Redis => "redis",
+        }
+    }
+}
+
+/// What to do with a message whose payload hash does not match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enforcement {
+    /// Count and log the mismatch, then process the message (default).
+    Warn,
+    /// Dead-letter the message.
+    Strict,
+}
+
+/// Every Pulse setting. Build with [`PulseConfig::from_env`], [`PulseConfig::from_lookup`] or
+/// start from [`PulseConfig::default`] and set fields.
+#[derive(Clone, PartialEq)]
+pub struct PulseConfig {
+    /// `PULSE_ENABLED` (true): whether services publish and consume at all.
+    pub enabled: bool,
+    /// `EVENT_BUS_BACKEND` (`inmem`): `inmem` or `redis`.
+    pub backend: BackendKind,
+    /// `REDIS_URL` (`redis://localhost:6379/0`): never logged with its password.
+    pub redis_url: String,
+    /// `MD_NAMESPACE` (`mdp`): prefix of every stream name.
+    pub namespace: String,
+    /// `SCHEMA_TRACK` (`v1`): the track this process writes.
+    pub track: Track,
+    /// `PULSE_REDIS_KEY_PREFIX` (empty): prepended to every Redis key (`mdp:` matches the
+    /// Python core).
+    pub key_prefix: String,
+    /// `PULSE_MAX_DELIVERIES` (5): deliveries before a failing message is dead-lettered.
+    pub max_deliveries: NonZeroU32,
+    /// `PULSE_IDLE_TIMEOUT_MS` (30000): how long a message may sit unacknowledged with a
+    /// consumer before another consumer of the group reclaims it.
+    pub idle_timeout: Duration,
+    /// `PULSE_RETENTION_MAXLEN` (100000): approximate bound on entries kept per stream.
+    pub retention: NonZeroUsize,
+    /// `REGISTRY_ENFORCEMENT` (`warn`): `warn` or `strict` handling of hash mismatches.
+    pub enforcement: Enforcement,
+    /// `PULSE_MAX_MESSAGE_BYTES` (1048576): larger messages are dead-lettered on read and
+    /// refused on publish.
+    pub max_message_bytes: NonZeroUsize,
+    /// `PULSE_READ_COUNT` (100): entries fetched per read.
+    pub read_count: NonZeroUsize,
+    /// `PULSE_BLOCK_MS` (1000): how long one blocking read waits for new entries.
+    pub block: Duration,
+    /// `PULSE_IDEMPOTENCY_CAPACITY` (10000): ids remembered by a consumer runner to suppress
+    /// duplicates.
+    pub idempotency_capacity: NonZeroUsize,
+}
+
+impl Default for PulseConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            backend: BackendKind::InMemory,
+            redis_url: "redis://localhost:6379/0".into(),
+            namespace: "mdp".into(),
+            track: Track::V1,
+            key_prefix: String::new(),
+            max_deliveries: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+            idle_timeout: Duration::from_secs(30),
+            retention: NonZeroUsize::new(100_000).unwrap_or(NonZeroUsize::MIN),
+            enforcement: Enforcement::Warn,
+            max_message_bytes: NonZeroUsize::new(1 << 20).unwrap_or(NonZeroUsize::MIN),
+            read_count: NonZeroUsize::new(100).unwrap_or(NonZeroUsize::MIN),
+            block: Duration::from_millis(1000),
+            idempotency_capacity: NonZeroUsize::new(10_000).unwrap_or(NonZeroUsize::MIN),
+        }
+    }
+}
+
+impl std::fmt::Debug for PulseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PulseConfig")
+            .field("enabled", &self.enabled)
+            .field("backend", &self.backend)
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field("namespace", &self.namespace)
+            .field("track", &self.track)
+            .field("key_prefix", &self.key_prefix)
+            .field("max_deliveries", &self.max_deliveries)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("retention", &self.retention)
+            .field("enforcement", &self.enforcement)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .field("read_count", &self.read_count)
+            .field("block", &self.block)
+            .field("idempotency_capacity", &self.idempotency_capacity)
+            .finish()
+    }
+}
+
+/// A setting that cannot be used; names the variable and what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {variable}={value:?}: expected {expected}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// The value found (redacted for URLs).
+    pub value: String,
+    /// What is accepted.
+    pub expected: &'static str,
+}
+
+impl PulseConfig {
+    /// Reads every setting from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads every setting through `lookup` (a variable name to its value, if set).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let config = Self {
+            enabled: match get("PULSE_ENABLED") {
+                None => d.enabled,
+                Some(v) => parse_bool("PULSE_ENABLED", &v)?,
+            },
+            backend: match get("EVENT_BUS_BACKEND").as_deref() {
+                None | Some("inmem") => BackendKind::InMemory,
+                Some("redis") => BackendKind::Redis,
+                Some(other) => {
+                    return Err(invalid("EVENT_BUS_BACKEND", other, "one of inmem, redis"));
+                }
+            },
+            redis_url: match get("REDIS_URL") {
+                None => d.redis_url,
+                Some(url) => validate_redis_url(url)?,
+            },
+            namespace: match lookup("MD_NAMESPACE") {
+                None => d.namespace,
+                Some(ns) => validate_namespace(ns.trim())?,
+            },
+            track: match get("SCHEMA_TRACK").as_deref() {
+                None | Some("v1") => Track::V1,
+                Some("v2") => Track::V2,
+                Some(other) => return Err(invalid("SCHEMA_TRACK", other, "one of v1, v2")),
+            },
+            key_prefix: lookup("PULSE_REDIS_KEY_PREFIX").unwrap_or_default(),
+            max_deliveries: parse_or(
+                "PULSE_MAX_DELIVERIES",
+                get("PULSE_MAX_DELIVERIES"),
+                d.max_deliveries,
+            )?,
+            idle_timeout: millis_or(
+                "PULSE_IDLE_TIMEOUT_MS",
+                get("PULSE_IDLE_TIMEOUT_MS"),
+                d.idle_timeout,
+            )?,
+            retention: parse_or(
+                "PULSE_RETENTION_MAXLEN",
+                get("PULSE_RETENTION_MAXLEN"),
+                d.retention,
+            )?,
+            enforcement: match get("REGISTRY_ENFORCEMENT").as_deref() {
+                None | Some("warn") => Enforcement::Warn,
+                Some("strict") => Enforcement::Strict,
+                Some(other) => {
+                    return Err(invalid(
+                        "REGISTRY_ENFORCEMENT",
+                        other,
+                        "one of warn, strict",
+                    ));
+                }
+            },
+            max_message_bytes: parse_or(
+                "PULSE_MAX_MESSAGE_BYTES",
+                get("PULSE_MAX_MESSAGE_BYTES"),
+                d.max_message_bytes,
+            )?,
+            read_count: parse_or("PULSE_READ_COUNT", get("PULSE_READ_COUNT"), d.read_count)?,
+            block: millis_or("PULSE_BLOCK_MS", get("PULSE_BLOCK_MS"), d.block)?,
+            idempotency_capacity: parse_or(
+                "PULSE_IDEMPOTENCY_CAPACITY",
+                get("PULSE_IDEMPOTENCY_CAPACITY"),
+                d.idempotency_capacity,
+            )?,
+        };
+        Ok(config)
+    }
+
+    /// The Redis URL with any password replaced by `***`, safe to log.
+    pub fn redis_url_redacted(&self) -> String {
+        redact_url(&self.redis_url)
+    }
+}
+
+fn invalid(variable: &'static str, value: &str, expected: &'static str) -> ConfigError {
+    ConfigError {
+        variable,
+        value: value.to_owned(),
+        expected,
+    }
+}
+
+fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(invalid(
+            variable,
+            value,
+            "a boolean (true/false, 1/0, yes/no, on/off)",
+        )),
+    }
+}
+
+fn parse_or<T: std::str::FromStr>(
+    variable: &'static str,
+    value: Option<String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| invalid(variable, &v, "a whole number greater than 0")),
+    }
+}
+
+fn millis_or(
+    variable: &'static str,
+    value: Option<String>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.parse::<u64>() {
+            Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+            _ => Err(invalid(
+                variable,
+                &v,
+                "a whole number of milliseconds greater than 0",
+            )),
+        },
+    }
+}
+
+fn validate_redis_url(url: String) -> Result<String, ConfigError> {
+    let ok = ["redis://", "rediss://", "unix://", "redis+unix://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+        && redis::parse_redis_url(&url).is_some();
+    if ok {
+        Ok(url)
+    } else {
+        Err(invalid(
+            "REDIS_URL",
+            &redact_url(&url),
+            "a URL such as redis://[:password@]host:6379/0 or rediss://...",
+        ))
+    }
+}
+
+fn validate_namespace(ns: &str) -> Result<String, ConfigError> {
+    if ns.is_empty() || ns.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            "MD_NAMESPACE",
+            ns,
+            "a non-empty name without whitespace, e.g. mdp",
+        ));
+    }
+    Ok(ns.to_owned())
+}
+
+/// `url` with the password part of its userinfo replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        None => url.to_owned(),
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or("", |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<PulseConfig, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        PulseConfig::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c, PulseConfig::default());
+        assert_eq!(c.backend, BackendKind::InMemory);
+        assert_eq!(c.max_deliveries.get(), 5);
+        assert_eq!(c.retention.get(), 100_000);
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = config(&[
+            ("PULSE_ENABLED", "false"),
+            ("EVENT_BUS_BACKEND", "redis"),
+            ("REDIS_URL", "redis://:pw@10.0.0.1:6380/2"),
+            ("MD_NAMESPACE", "md"),
+            ("SCHEMA_TRACK", "v2"),
+            ("PULSE_REDIS_KEY_PREFIX", "mdp:"),
+            ("PULSE_MAX_DELIVERIES", "3"),
+            ("PULSE_IDLE_TIMEOUT_MS", "250"),
+            ("PULSE_RETENTION_MAXLEN", "1000"),
+            ("REGISTRY_ENFORCEMENT", "strict"),
+            ("PULSE_MAX_MESSAGE_BYTES", "2048"),
+            ("PULSE_READ_COUNT", "10"),
+            ("PULSE_BLOCK_MS", "20"),
+            ("PULSE_IDEMPOTENCY_CAPACITY", "7"),
+        ])
+        .expect("valid");
+        assert!(!c.enabled);
+        assert_eq!(c.backend, BackendKind::Redis);
+        assert_eq!(c.namespace, "md");
+        assert_eq!(c.track, Track::V2);
+        assert_eq!(c.key_prefix, "mdp:");
+        assert_eq!(c.max_deliveries.get(), 3);
+        assert_eq!(c.idle_timeout, Duration::from_millis(250));
+        assert_eq!(c.retention.get(), 1000);
+        assert_eq!(c.enforcement, Enforcement::Strict);
+        assert_eq!(c.max_message_bytes.get(), 2048);
+        assert_eq!(c.read_count.get(), 10);
+        assert_eq!(c.block, Duration::from_millis(20));
+        assert_eq!(c.idempotency_capacity.get(), 7);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_the_accepted_values() {
+        for (var, value, expected) in [
+            ("EVENT_BUS_BACKEND", "kafka", "inmem, redis"),
+            ("SCHEMA_TRACK", "v3", "v1, v2"),
+            ("REGISTRY_ENFORCEMENT", "loose", "warn, strict"),
+            ("PULSE_ENABLED", "maybe", "boolean"),
+            ("PULSE_MAX_DELIVERIES", "0", "greater than 0"),
+            ("PULSE_IDLE_TIMEOUT_MS", "-5", "milliseconds"),
+            ("REDIS_URL", "http://x", "redis://"),
+            ("MD_NAMESPACE", "", "non-empty"),
+        ] {
+            let err = config(&[(var, value)]).expect_err("rejected").to_string();
+            assert!(err.contains(var) && err.contains(expected), "{var}: {err}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_never_shown() {
+        let err = config(&[("REDIS_URL", "ftp://user:secret@host/0")]).expect_err("rejected");
+        assert!(!err.to_string().contains("secret"), "{err}");
+        let c = config(&[("REDIS_URL", "rediss://user:secret@host:6380/1")]).expect("valid");
+        assert!(!format!("{c:?}").contains("secret"));
+        assert_eq!(c.redis_url_redacted(), "rediss://user:***@host:6380/1");
+        assert_eq!(redact_url("redis://:pw@h:1/0"), "redis://:***@h:1/0");
+        assert_eq!(redact_url("redis://h:1/0"), "redis://h:1/0");
+    }
+}

@@ -1,0 +1,184 @@
+//! [`ConsumerRunner`]: drives a [`Handler`] over a subscription. Acks after success, fails
+//! (redelivery, then the dead-letter stream) on error, suppresses duplicates with an
+//! idempotency LRU marked after success, keeps entries in hand from being reclaimed,
+//! restarts after bus errors with backoff, and on shutdown finishes the message in hand.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use core_contracts::{BoxError, Contract, EventEnvelope};
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::FailOutcome;
+use crate::{BusError, Delivery, Idempotency, Pulse, Subscription};
+
+/// Handles one event; an error sends it back for redelivery.
+#[async_trait]
+pub trait Handler<T>: Send + Sync + 'static {
+    /// Processes `event`. Must be safe to run again for the same event (at-least-once).
+    async fn handle(&self, event: &EventEnvelope<T>) -> Result<(), BoxError>;
+}
+
+/// What a runner did before it stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunnerReport {
+    /// Events handled successfully.
+    pub handled: u64,
+    /// Handler errors.
+    pub failed: u64,
+    /// Duplicates suppressed.
+    pub duplicates: u64,
+    /// Events dead-lettered after `max_deliveries` handler errors.
+    pub dead_lettered: u64,
+    /// Restarts after bus errors.
+    pub restarts: u64,
+}
+
+/// Runs a handler for one consumer of one group.
+pub struct ConsumerRunner<T, H> {
+    pulse: Pulse,
+    stream: String,
+    group: String,
+    consumer: String,
+    handler: Arc<H>,
+    seen: Arc<Idempotency>,
+    max_backoff: Duration,
+    _payload: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
+    /// A runner for `consumer` in `group` on stream `name`.
+    pub fn new(pulse: Pulse, name: &str, group: &str, consumer: &str, handler: Arc<H>) -> Self {
+        let seen = Arc::new(Idempotency::new(pulse.config().idempotency_capacity));
+        Self {
+            pulse,
+            stream: name.to_owned(),
+            group: group.to_owned(),
+            consumer: consumer.to_owned(),
+            handler,
+            seen,
+            max_backoff: Duration::from_secs(5),
+            _payload: std::marker::PhantomData,
+        }
+    }
+
+    /// Shares an idempotency set (e.g. across restarts of the runner).
+    pub fn with_idempotency(mut self, seen: Arc<Idempotency>) -> Self {
+        self.seen = seen;
+        self
+    }
+
+    /// Runs until `shutdown` is cancelled. Bus errors are logged and the subscription is
+    /// re-opened after a backoff (100 ms doubling to 5 s).
+    pub async fn run(self, shutdown: CancellationToken) -> RunnerReport {
+        let mut report = RunnerReport::default();
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_cancelled() {
+            let error = match self
+                .pulse
+                .subscribe::<T>(&self.stream, &self.group, &self.consumer)
+                .await
+            {
+                Ok(mut sub) => match self
+                    .consume(&mut sub, &shutdown, &mut report, &mut backoff)
+                    .await
+                {
+                    Ok(()) => return report,
+                    Err(e) => e,
+                },
+                Err(e) => e,
+            };
+            report.restarts += 1;
+            tracing::warn!(stream = self.stream, consumer = self.consumer, error = %error, ?backoff, "consumer restarting after bus error");
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(self.max_backoff);
+        }
+        report
+    }
+
+    async fn consume(
+        &self,
+        sub: &mut Subscription<T>,
+        shutdown: &CancellationToken,
+        report: &mut RunnerReport,
+        backoff: &mut Duration,
+    ) -> Result<(), BusError> {
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => {
+                    sub.flush_acks().await?;
+                    return Ok(());
+                }
+                next = sub.try_next() => next?,
+            };
+            let Some(delivery) = next else { continue };
+            *backoff = Duration::from_millis(100);
+            self.process(sub, delivery, report).await?;
+        }
+    }
+
+    async fn process(
+        &self,
+        sub: &mut Subscription<T>,
+        delivery: Delivery<T>,
+        report: &mut RunnerReport,
+    ) -> Result<(), BusError> {
+        let label = sub.stream().label().to_owned();
+        let track = self.pulse.config().track.as_str();
+        let metrics = self.pulse.metrics().clone();
+        if self.seen.seen(delivery.id()) {
+            sub.ack(&delivery).await?;
+            report.duplicates += 1;
+            metrics.consumed(&label, track, "duplicate");
+            return Ok(());
+        }
+        let result = self.handle_in_hand(sub, &delivery).await?;
+        match result {
+            Ok(()) => {
+                self.seen.mark(delivery.id());
+                sub.ack(&delivery).await?;
+                report.handled += 1;
+                metrics.consumed(&label, track, "success");
+            }
+            Err(error) => {
+                report.failed += 1;
+                metrics.consumed(&label, track, "error");
+                let outcome = sub.fail(&delivery, &error.to_string()).await?;
+                tracing::warn!(stream = label, id = delivery.id(), %error, ?outcome, "handler failed");
+                if matches!(outcome, FailOutcome::DeadLettered { .. }) {
+                    report.dead_lettered += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the handler while refreshing the entry's idle time, so that no other consumer
+    /// reclaims a message still being handled.
+    async fn handle_in_hand(
+        &self,
+        sub: &Subscription<T>,
+        delivery: &Delivery<T>,
+    ) -> Result<Result<(), BoxError>, BusError> {
+        let every = (self.pulse.config().idle_timeout / 3).max(Duration::from_millis(1));
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        let handling = self.handler.handle(&delivery.envelope);
+        tokio::pin!(handling);
+        let ids = [delivery.id().to_owned()];
+        loop {
+            tokio::select! {
+                result = &mut handling => return Ok(result),
+                _ = ticker.tick() => {
+                    if let Err(e) = sub.touch(&ids).await {
+                        tracing::warn!(error = %e, "could not refresh the idle time of an entry in hand");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! [`Subscription`]: one consumer of one group on one stream, delivering decoded events.
+//!
+//! Reads go, in order: entries this consumer left pending in an earlier run; entries idle
+//! with any consumer of the group for longer than the idle timeout (and entries failed for
+//! redelivery); then new entries, blocking up to `PULSE_BLOCK_MS`. Entries that cannot be
+//! decoded go to the dead-letter stream with a reason and the subscription carries on. Acks
+//! are batched and sent before the next read.
+
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+
+use core_contracts::{Contract, EventEnvelope};
+use tokio::time::Instant;
+
+use crate::backend::{FailOutcome, FailPolicy, RawEntry, StreamReader};
+use crate::codec::{self, Rejection};
+use crate::{BusError, Pulse, PulseMetrics, StreamName};
+
+/// One decoded event handed to a consumer; it stays pending until acked or failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery<T> {
+    /// The event, with the entry id as its id.
+    pub envelope: EventEnvelope<T>,
+    /// Whether this entry was delivered before (reclaimed or left pending by a restart).
+    pub redelivered: bool,
+}
+
+impl<T> Delivery<T> {
+    /// The entry id.
+    pub fn id(&self) -> &str {
+        &self.envelope.id
+    }
+}
+
+/// A consumer's view of a stream. Not `Clone`: one per consumer task.
+pub struct Subscription<T> {
+    pulse: Pulse,
+    stream: StreamName,
+    group: String,
+    consumer: String,
+    reader: Box<dyn StreamReader>,
+    buffer: VecDeque<(RawEntry, bool)>,
+    pending_cursor: Option<String>,
+    last_claim: Option<Instant>,
+    claim_due: bool,
+    acks: Vec<String>,
+    _payload: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for Subscription<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("stream", &self.stream.full())
+            .field("group", &self.group)
+            .field("consumer", &self.consumer)
+            .finish()
+    }
+}
+
+impl<T: Contract> Subscription<T> {
+    pub(crate) fn new(
+        pulse: Pulse,
+        stream: StreamName,
+        group: &str,
+        consumer: &str,
+        reader: Box<dyn StreamReader>,
+    ) -> Self {
+        Self {
+            pulse,
+            stream,
+            group: group.to_owned(),
+            consumer: consumer.to_owned(),
+            reader,
+            buffer: VecDeque::new(),
+            pending_cursor: Some("0".to_owned()),
+            last_claim: None,
+            claim_due: true,
+            acks: Vec::new(),
+            _payload: PhantomData,
+        }
+    }
+
+    /// The stream read.
+    pub fn stream(&self) -> &StreamName {
+        &self.stream
+    }
+
+    /// The consumer name.
+    pub fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    /// The next valid event, waiting as long as it takes.
+    pub async fn next(&mut self) -> Result<Delivery<T>, BusError> {
+        loop {
+            if let Some(delivery) = self.try_next().await? {
+                return Ok(delivery);
+            }
+        }
+    }
+
+    /// The next valid event, or `None` if none arrived within one blocking read.
+    pub async fn try_next(&mut self) -> Result<Option<Delivery<T>>, BusError> {
+        loop {
+            while let Some((entry, redelivered)) = self.buffer.pop_front() {
+                if let Some(delivery) = self.decode(entry, redelivered).await? {
+                    return Ok(Some(delivery));
+                }
+            }
+            if !self.fetch().await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    async fn decode(
+        &mut self,
+        entry: RawEntry,
+        redelivered: bool,
+    ) -> Result<Option<Delivery<T>>, BusError> {
+        let config = self.pulse.config();
+        let track = config.track.as_str();
+        let label = self.stream.label().to_owned();
+        let decoded = match &entry.data {
+            None => Err(Rejection::Malformed(
+                "entry has no data field (or was trimmed while pending)".into(),
+            )),
+            Some(data) => {
+                codec::decode::<T>(data, config.enforcement, config.max_message_bytes.get())
+            }
+        };
+        match decoded {
+            Ok(decoded) => {
+                let metrics = self.pulse.metrics();
+                if !decoded.hash_ok {
+                    PulseMetrics::stream_counter(&metrics.hash_mismatch, &label, 1);
+                    tracing::warn!(
+                        stream = self.stream.full(),
+                        id = entry.id,
+                        "payload hash mismatch (processed: warn mode)"
+                    );
+                }
+                let lag_ms = (self.pulse.clock().unix_seconds() - decoded.event.ts) * 1000.0;
+                metrics.lag(&label, lag_ms.max(0.0));
+                Ok(Some(Delivery {
+                    envelope: decoded.event.into_envelope(entry.id),
+                    redelivered,
+                }))
+            }
+            Err(rejection) => {
+                let reason = rejection.to_string();
+                tracing::warn!(
+                    stream = self.stream.full(),
+                    id = entry.id,
+                    reason,
+                    "dead-lettering undecodable entry"
+                );
+                self.pulse
+                    .backend()
+                    .dead_letter(self.stream.key(), &self.group, &entry, &reason, 1)
+                    .await?;
+                let metrics = self.pulse.metrics();
+                metrics.consumed(&label, track, "dlq");
+                PulseMetrics::stream_counter(&metrics.dlq, &label, 1);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Fills the buffer; false when nothing arrived.
+    async fn fetch(&mut self) -> Result<bool, BusError> {
+        self.flush_acks().await?;
+        let config = self.pulse.config().clone();
+        let count = config.read_count.get();
+        let key = self.stream.key().to_owned();
+        if let Some(cursor) = self.pending_cursor.clone() {
+            let entries = self
+                .reader
+                .read_pending(&key, &self.group, &self.consumer, &cursor, count)
+                .await?;
+            match entries.last() {
+                None => self.pending_cursor = None,
+                Some(last) => {
+                    self.pending_cursor = Some(last.id.clone());
+                    self.push(entries, true);
+                    return Ok(true);
+                }
+            }
+        }
+        let claim_every = config.idle_timeout / 2;
+        if self.claim_due || self.last_claim.is_none_or(|t| t.elapsed() >= claim_every) {
+            self.claim_due = false;
+            self.last_claim = Some(Instant::now());
+            let claimed = self
+                .reader
+                .claim_idle(
+                    &key,
+                    &self.group,
+                    &self.consumer,
+                    config.idle_timeout,
+                    count,
+                )
+                .await?;
+            if !claimed.is_empty() {
+                PulseMetrics::stream_counter(
+                    &self.pulse.metrics().redeliveries,
+                    self.stream.label(),
+                    claimed.len() as u64,
+                );
+                self.push(claimed, true);
+                return Ok(true);
+            }
+        }
+        let block = config
+            .block
+            .min(claim_every.max(std::time::Duration::from_millis(1)));
+        let fresh = self
+            .reader
+            .read_new(&key, &self.group, &self.consumer, count, block)
+            .await?;
+        let got = !fresh.is_empty();
+        self.push(fresh, false);
+        Ok(got)
+    }
+
+    fn push(&mut self, entries: Vec<RawEntry>, redelivered: bool) {
+        self.buffer
+            .extend(entries.into_iter().map(|e| (e, redelivered)));
+    }
+
+    /// Acknowledges `delivery`. Acks are sent in batches: before the next read, or when a
+    /// read's worth has gathered.
+    pub async fn ack(&mut self, delivery: &Delivery<T>) -> Result<(), BusError> {
+        self.acks.push(delivery.id().to_owned());
+        if self.acks.len() >= self.pulse.config().read_count.get() {
+            self.flush_acks().await?;
+        }
+        Ok(())
+    }
+
+    /// Sends every buffered ack now.
+    pub async fn flush_acks(&mut self) -> Result<(), BusError> {
+        if self.acks.is_empty() {
+            return Ok(());
+        }
+        self.pulse
+            .backend()
+            .ack(self.stream.key(), &self.group, &self.acks)
+            .await?;
+        self.acks.clear();
+        Ok(())
+    }
+
+    /// Returns `delivery` for redelivery, or dead-letters it once it has been delivered
+    /// `PULSE_MAX_DELIVERIES` times.
+    pub async fn fail(
+        &mut self,
+        delivery: &Delivery<T>,
+        reason: &str,
+    ) -> Result<FailOutcome, BusError> {
+        let config = self.pulse.config();
+        let policy = FailPolicy {
+            max_deliveries: config.max_deliveries.get(),
+            idle_timeout: config.idle_timeout,
+        };
+        let outcome = self
+            .pulse
+            .backend()
+            .fail(
+                self.stream.key(),
+                &self.group,
+                &self.consumer,
+                delivery.id(),
+                reason,
+                policy,
+            )
+            .await?;
+        match outcome {
+            FailOutcome::Redelivered { .. } => self.claim_due = true,
+            FailOutcome::DeadLettered { .. } => {
+                let metrics = self.pulse.metrics();
+                metrics.consumed(self.stream.label(), config.track.as_str(), "dlq");
+                PulseMetrics::stream_counter(&metrics.dlq, self.stream.label(), 1);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Keeps entries in hand from being reclaimed by another consumer.
+    pub async fn touch(&self, ids: &[String]) -> Result<(), BusError> {
+        self.pulse
+            .backend()
+            .touch(self.stream.key(), &self.group, &self.consumer, ids)
+            .await
+    }
+}

@@ -1,0 +1,198 @@
+//! Pulse telemetry: the metrics of SPEC §3, with their names as constants.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Publishes by stream, track and outcome (`success`, `error`).
+pub const PUBLISH_TOTAL: &str = "pulse_publish_total";
+/// Publish latency in milliseconds by stream and track.
+pub const PUBLISH_LATENCY_MS: &str = "pulse_publish_latency_ms";
+/// Consumed entries by stream, track and outcome (`success`, `error`, `duplicate`, `dlq`).
+pub const CONSUME_TOTAL: &str = "pulse_consume_total";
+/// Milliseconds between an event's `ts` and its consumption, by stream.
+pub const LAG_MS: &str = "pulse_lag_ms";
+/// Entries delivered again (reclaimed or pending after a restart), by stream.
+pub const REDELIVERIES_TOTAL: &str = "pulse_redeliveries_total";
+/// Entries moved to a dead-letter stream, by stream.
+pub const DLQ_TOTAL: &str = "pulse_dlq_total";
+/// Entries whose payload did not match `meta.hash`, by stream.
+pub const HASH_MISMATCH_TOTAL: &str = "pulse_hash_mismatch_total";
+
+/// Histogram buckets of [`PUBLISH_LATENCY_MS`].
+pub const LATENCY_BUCKETS_MS: [f64; 12] = [
+    1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
+];
+
+/// Labels `stream`, `track`, `outcome`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// Un-namespaced stream name.
+    pub stream: String,
+    /// Schema track.
+    pub track: String,
+    /// What happened.
+    pub outcome: &'static str,
+}
+
+/// Labels `stream`, `track`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StreamTrackLabels {
+    /// Un-namespaced stream name.
+    pub stream: String,
+    /// Schema track.
+    pub track: String,
+}
+
+/// Label `stream`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StreamLabels {
+    /// Un-namespaced stream name.
+    pub stream: String,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS_MS)
+}
+
+/// Every Pulse metric. Clones share the same series; [`PulseMetrics::register`] exposes them.
+#[derive(Debug, Clone)]
+pub struct PulseMetrics {
+    /// [`PUBLISH_TOTAL`].
+    pub publish: Family<OutcomeLabels, Counter>,
+    /// [`PUBLISH_LATENCY_MS`].
+    pub publish_latency_ms: Family<StreamTrackLabels, Histogram, fn() -> Histogram>,
+    /// [`CONSUME_TOTAL`].
+    pub consume: Family<OutcomeLabels, Counter>,
+    /// [`LAG_MS`].
+    pub lag_ms: Family<StreamLabels, Gauge<f64, AtomicU64>>,
+    /// [`REDELIVERIES_TOTAL`].
+    pub redeliveries: Family<StreamLabels, Counter>,
+    /// [`DLQ_TOTAL`].
+    pub dlq: Family<StreamLabels, Counter>,
+    /// [`HASH_MISMATCH_TOTAL`].
+    pub hash_mismatch: Family<StreamLabels, Counter>,
+}
+
+impl Default for PulseMetrics {
+    fn default() -> Self {
+        Self {
+            publish: Family::default(),
+            publish_latency_ms: Family::new_with_constructor(
+                latency_histogram as fn() -> Histogram,
+            ),
+            consume: Family::default(),
+            lag_ms: Family::default(),
+            redeliveries: Family::default(),
+            dlq: Family::default(),
+            hash_mismatch: Family::default(),
+        }
+    }
+}
+
+/// The name to register a counter under: prometheus-client appends `_total` itself.
+fn counter_name(name: &str) -> &str {
+    name.strip_suffix("_total").unwrap_or(name)
+}
+
+impl PulseMetrics {
+    /// Registers every metric in `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            counter_name(PUBLISH_TOTAL),
+            "Publishes by outcome",
+            self.publish.clone(),
+        );
+        registry.register(
+            PUBLISH_LATENCY_MS,
+            "Publish latency in milliseconds",
+            self.publish_latency_ms.clone(),
+        );
+        registry.register(
+            counter_name(CONSUME_TOTAL),
+            "Consumed entries by outcome",
+            self.consume.clone(),
+        );
+        registry.register(
+            LAG_MS,
+            "Event age at consumption in milliseconds",
+            self.lag_ms.clone(),
+        );
+        registry.register(
+            counter_name(REDELIVERIES_TOTAL),
+            "Entries delivered again",
+            self.redeliveries.clone(),
+        );
+        registry.register(
+            counter_name(DLQ_TOTAL),
+            "Entries dead-lettered",
+            self.dlq.clone(),
+        );
+        registry.register(
+            counter_name(HASH_MISMATCH_TOTAL),
+            "Entries whose payload hash did not match",
+            self.hash_mismatch.clone(),
+        );
+    }
+
+    pub(crate) fn published(&self, stream: &str, track: &str, ok: bool, millis: f64) {
+        let outcome = if ok { "success" } else { "error" };
+        self.publish
+            .get_or_create(&OutcomeLabels {
+                stream: stream.to_owned(),
+                track: track.to_owned(),
+                outcome,
+            })
+            .inc();
+        if ok {
+            self.publish_latency_ms
+                .get_or_create(&StreamTrackLabels {
+                    stream: stream.to_owned(),
+                    track: track.to_owned(),
+                })
+                .observe(millis);
+        }
+    }
+
+    pub(crate) fn consumed(&self, stream: &str, track: &str, outcome: &'static str) {
+        self.consume
+            .get_or_create(&OutcomeLabels {
+                stream: stream.to_owned(),
+                track: track.to_owned(),
+                outcome,
+            })
+            .inc();
+    }
+
+    pub(crate) fn stream_counter(family: &Family<StreamLabels, Counter>, stream: &str, by: u64) {
+        family
+            .get_or_create(&StreamLabels {
+                stream: stream.to_owned(),
+            })
+            .inc_by(by);
+    }
+
+    pub(crate) fn lag(&self, stream: &str, millis: f64) {
+        self.lag_ms
+            .get_or_create(&StreamLabels {
+                stream: stream.to_owned(),
+            })
+            .set(millis);
+    }
+
+    /// The count of one `pulse_consume_total` series (tests, `mdp pulse stats`).
+    pub fn consume_count(&self, stream: &str, track: &str, outcome: &'static str) -> u64 {
+        self.consume
+            .get_or_create(&OutcomeLabels {
+                stream: stream.to_owned(),
+                track: track.to_owned(),
+                outcome,
+            })
+            .get()
+    }
+}
