@@ -144,7 +144,7 @@ pub struct FailPolicy {
 
 /// Reads for one consumer of one group.
 #[async_trait]
-pub trait StreamReader: Send {
+pub trait StreamReader: Send + Sync {
     /// Entries already pending with `consumer` (left by an earlier run of it), after `after`
     /// (an id, `0` for the start), up to `count`.
     async fn read_pending(
