@@ -3,9 +3,18 @@
 use async_trait::async_trait;
 use core_contracts::Bar;
 
+mod dedup;
 mod error;
+mod factory;
+mod metered;
+pub mod postgres;
+pub mod sqlite;
 
 pub use error::SinkError;
+pub use factory::{OpenSinkError, SinkOptions, open_database, open_sink};
+pub use metered::MeteredSink;
+pub use postgres::PostgresSink;
+pub use sqlite::SqliteSink;
 
 /// A durable destination for batches of bars. Writing the same batch twice is idempotent
 /// (bars are keyed by provider, symbol, resolution and ts).

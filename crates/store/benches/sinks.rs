@@ -1,0 +1,3 @@
+//! Sink throughput benchmarks (being written).
+
+fn main() {}

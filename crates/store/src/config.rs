@@ -1,0 +1,341 @@
+//! Store settings (SPEC §4.5): plain structs with their defaults, read from environment
+//! variables through an injected lookup and validated before anything starts.
+//!
+//! ```
+//! use store::config::StoreSettings;
+//! let env = [("MDS_COORDINATOR_WORKERS", "8")];
+//! let settings = StoreSettings::from_lookup(|name| {
+//!     env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+//! })?;
+//! assert_eq!(settings.coordinator.workers.get(), 8);
+//! assert_eq!(settings.coordinator.capacity.get(), 10_000);
+//!
+//! let bad = StoreSettings::from_lookup(|name| {
+//!     (name == "MDS_COORDINATOR_WORKERS").then(|| "many".to_owned())
+//! });
+//! assert!(bad.unwrap_err().to_string().contains("MDS_COORDINATOR_WORKERS"));
+//! # Ok::<(), store::config::ConfigError>(())
+//! ```
+
+mod env;
+mod url;
+
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::time::Duration;
+
+pub use env::ENV_VARS;
+pub use url::{DatabaseUrl, redact_url};
+
+use env::Env;
+
+/// Why the settings could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable holds a value outside what it accepts.
+    #[error("invalid {variable}={value}: expected {expected}")]
+    Invalid {
+        /// The variable's name.
+        variable: &'static str,
+        /// The value found (secrets redacted).
+        value: String,
+        /// What the variable accepts.
+        expected: String,
+    },
+    /// A variable that another setting requires is not set.
+    #[error("missing {variable}: {reason}")]
+    Missing {
+        /// The variable's name.
+        variable: &'static str,
+        /// Why it is needed.
+        reason: String,
+    },
+}
+
+/// Every setting of the store service.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoreSettings {
+    /// Write coordinator sizing and batching.
+    pub coordinator: CoordinatorSettings,
+    /// Retries of a failed batch write.
+    pub retry: RetrySettings,
+    /// The circuit breaker in front of the sink.
+    pub breaker: BreakerSettings,
+    /// Feedback broadcasting: webhook and heartbeat.
+    pub feedback: FeedbackSettings,
+    /// Where bars are written.
+    pub sink: SinkSettings,
+    /// Bearer token of the admin HTTP routes; `None` turns them off.
+    pub admin_token: Option<AdminToken>,
+}
+
+/// Write coordinator sizing and batching (`MDS_COORDINATOR_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoordinatorSettings {
+    /// Queue capacity in items (`MDS_COORDINATOR_CAPACITY`, 10000).
+    pub capacity: NonZeroUsize,
+    /// Worker tasks writing to the sink (`MDS_COORDINATOR_WORKERS`, 4).
+    pub workers: NonZeroUsize,
+    /// Items per sink write at most (`MDS_COORDINATOR_BATCH_SIZE`, 500).
+    pub batch_size: NonZeroUsize,
+    /// Longest wait before a partial batch is written (`MDS_COORDINATOR_FLUSH_INTERVAL`, 0.25 s).
+    pub flush_interval: Duration,
+}
+
+/// Retries of a failed batch write (`MDS_RETRY_*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrySettings {
+    /// Attempts per batch, the first included (`MDS_RETRY_MAX_ATTEMPTS`, 5).
+    pub max_attempts: NonZeroU32,
+    /// Delay before the first retry (`MDS_RETRY_INITIAL_BACKOFF_MS`, 50 ms).
+    pub initial_backoff: Duration,
+    /// Factor applied to the delay after each retry (`MDS_RETRY_BACKOFF_MULTIPLIER`, 2.0).
+    pub multiplier: f64,
+    /// Upper bound of the delay (`MDS_RETRY_MAX_BACKOFF_MS`, 2000 ms).
+    pub max_backoff: Duration,
+}
+
+/// The circuit breaker in front of the sink (`MDS_CB_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakerSettings {
+    /// Consecutive failed batches that open the breaker (`MDS_CB_FAILURE_THRESHOLD`, 5).
+    pub failure_threshold: NonZeroU32,
+    /// Time open before one probe is let through (`MDS_CB_HALF_OPEN_AFTER_SEC`, 60 s).
+    pub half_open_after: Duration,
+}
+
+/// Feedback broadcasting (`MDS_FB_*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedbackSettings {
+    /// The webhook, when `MDS_FB_ENABLE_HTTP_BROADCAST` is true.
+    pub webhook: Option<WebhookSettings>,
+    /// Period of the level heartbeat on the bus (`MDS_FB_HEARTBEAT_SEC`, 5 s).
+    pub heartbeat: Duration,
+}
+
+/// The feedback webhook of SPEC §4.4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// URL events are POSTed to (`MDS_FB_HTTP_ENDPOINT`; `MDS_FB_FEEDBACK_WEBHOOK_URL` is
+    /// accepted as an alias).
+    pub endpoint: String,
+    /// Timeout of one POST (`MDS_FB_HTTP_TIMEOUT`, 2.5 s).
+    pub timeout: Duration,
+    /// Retries after the first attempt, on 5xx and network errors (`MDS_FB_HTTP_MAX_RETRIES`, 3).
+    pub max_retries: u32,
+    /// Delay before the first retry, doubled after each (`MDS_FB_HTTP_BACKOFF`, 0.5 s).
+    pub backoff: Duration,
+}
+
+/// Where bars are written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkSettings {
+    /// The sink URL (`DATABASE_URL`, `sqlite://mdp.db`).
+    pub database_url: DatabaseUrl,
+    /// PostgreSQL options, used when the URL is `postgres://`.
+    pub postgres: PostgresOptions,
+}
+
+/// Options of the PostgreSQL sink (`MDS_PG_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// Schema holding the table, created on first use (`MDS_PG_SCHEMA`, `public`).
+    pub schema: String,
+    /// Table name (`bars`).
+    pub table: String,
+    /// Batches of at least this many bars are written with COPY through a staging table,
+    /// smaller ones with a multi-row INSERT (`MDS_PG_COPY_THRESHOLD`, 1000).
+    pub copy_threshold: NonZeroUsize,
+    /// Connections kept open; each carries one write at a time (`MDS_PG_POOL_SIZE`, 4).
+    pub pool_size: NonZeroUsize,
+}
+
+/// The admin bearer token; its `Debug` form never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// A token; `None` when `token` is empty.
+    pub fn new(token: impl Into<String>) -> Option<Self> {
+        let token = token.into();
+        (!token.is_empty()).then_some(Self(token))
+    }
+
+    /// The secret, for comparison.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(***)")
+    }
+}
+
+const fn nz(n: usize) -> NonZeroUsize {
+    match NonZeroUsize::new(n) {
+        Some(n) => n,
+        None => panic!("default must be non-zero"),
+    }
+}
+
+const fn nz32(n: u32) -> NonZeroU32 {
+    match NonZeroU32::new(n) {
+        Some(n) => n,
+        None => panic!("default must be non-zero"),
+    }
+}
+
+impl Default for CoordinatorSettings {
+    fn default() -> Self {
+        Self {
+            capacity: nz(10_000),
+            workers: nz(4),
+            batch_size: nz(500),
+            flush_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: nz32(5),
+            initial_backoff: Duration::from_millis(50),
+            multiplier: 2.0,
+            max_backoff: Duration::from_millis(2000),
+        }
+    }
+}
+
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        Self {
+            failure_threshold: nz32(5),
+            half_open_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Default for FeedbackSettings {
+    fn default() -> Self {
+        Self {
+            webhook: None,
+            heartbeat: Duration::from_secs(5),
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// Settings for `endpoint` with the default timeout, retries and backoff.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            timeout: Duration::from_millis(2500),
+            max_retries: 3,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        Self {
+            schema: "public".to_owned(),
+            table: "bars".to_owned(),
+            copy_threshold: nz(1000),
+            pool_size: nz(4),
+        }
+    }
+}
+
+impl StoreSettings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (a variable's value, or `None` when unset); an
+    /// unset or empty variable takes its default.
+    pub fn from_lookup<F>(lookup: F) -> Result<Self, ConfigError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let env = Env::new(&lookup);
+        let d = Self::default();
+        let retry = RetrySettings {
+            max_attempts: env.non_zero_u32("MDS_RETRY_MAX_ATTEMPTS", d.retry.max_attempts)?,
+            initial_backoff: env.millis("MDS_RETRY_INITIAL_BACKOFF_MS", d.retry.initial_backoff)?,
+            multiplier: env.multiplier("MDS_RETRY_BACKOFF_MULTIPLIER", d.retry.multiplier)?,
+            max_backoff: env.millis("MDS_RETRY_MAX_BACKOFF_MS", d.retry.max_backoff)?,
+        };
+        if retry.max_backoff < retry.initial_backoff {
+            return Err(ConfigError::Invalid {
+                variable: "MDS_RETRY_MAX_BACKOFF_MS",
+                value: retry.max_backoff.as_millis().to_string(),
+                expected: format!(
+                    "at least MDS_RETRY_INITIAL_BACKOFF_MS ({})",
+                    retry.initial_backoff.as_millis()
+                ),
+            });
+        }
+        Ok(Self {
+            coordinator: CoordinatorSettings {
+                capacity: env.non_zero("MDS_COORDINATOR_CAPACITY", d.coordinator.capacity)?,
+                workers: env.non_zero("MDS_COORDINATOR_WORKERS", d.coordinator.workers)?,
+                batch_size: env.non_zero("MDS_COORDINATOR_BATCH_SIZE", d.coordinator.batch_size)?,
+                flush_interval: env.seconds(
+                    "MDS_COORDINATOR_FLUSH_INTERVAL",
+                    d.coordinator.flush_interval,
+                )?,
+            },
+            retry,
+            breaker: BreakerSettings {
+                failure_threshold: env
+                    .non_zero_u32("MDS_CB_FAILURE_THRESHOLD", d.breaker.failure_threshold)?,
+                half_open_after: env
+                    .seconds("MDS_CB_HALF_OPEN_AFTER_SEC", d.breaker.half_open_after)?,
+            },
+            feedback: FeedbackSettings {
+                webhook: webhook(&env)?,
+                heartbeat: env.seconds("MDS_FB_HEARTBEAT_SEC", d.feedback.heartbeat)?,
+            },
+            sink: SinkSettings {
+                database_url: env.database_url("DATABASE_URL")?,
+                postgres: PostgresOptions {
+                    schema: env.identifier("MDS_PG_SCHEMA", &d.sink.postgres.schema)?,
+                    table: d.sink.postgres.table,
+                    copy_threshold: env
+                        .non_zero("MDS_PG_COPY_THRESHOLD", d.sink.postgres.copy_threshold)?,
+                    pool_size: env.non_zero("MDS_PG_POOL_SIZE", d.sink.postgres.pool_size)?,
+                },
+            },
+            admin_token: env.get("ADMIN_TOKEN").and_then(AdminToken::new),
+        })
+    }
+}
+
+fn webhook(env: &Env<'_>) -> Result<Option<WebhookSettings>, ConfigError> {
+    let enabled = env.boolean("MDS_FB_ENABLE_HTTP_BROADCAST", false)?;
+    let d = WebhookSettings::new("");
+    let timeout = env.seconds("MDS_FB_HTTP_TIMEOUT", d.timeout)?;
+    let max_retries = env.u32("MDS_FB_HTTP_MAX_RETRIES", d.max_retries)?;
+    let backoff = env.seconds("MDS_FB_HTTP_BACKOFF", d.backoff)?;
+    let endpoint = match env.http_url("MDS_FB_HTTP_ENDPOINT")? {
+        Some(url) => Some(url),
+        None => env.http_url("MDS_FB_FEEDBACK_WEBHOOK_URL")?,
+    };
+    if !enabled {
+        return Ok(None);
+    }
+    let endpoint = endpoint.ok_or_else(|| ConfigError::Missing {
+        variable: "MDS_FB_HTTP_ENDPOINT",
+        reason: "required when MDS_FB_ENABLE_HTTP_BROADCAST is true".to_owned(),
+    })?;
+    Ok(Some(WebhookSettings {
+        endpoint,
+        timeout,
+        max_retries,
+        backoff,
+    }))
+}

@@ -1,0 +1,130 @@
+//! The SQL text of the PostgreSQL sink, built once per sink from its schema and table names.
+
+use std::fmt::Write as _;
+
+use crate::sink::SinkError;
+
+const COLUMNS: &str = "provider, symbol, resolution, ts, open, high, low, close, volume, delayed";
+const ON_CONFLICT: &str = "ON CONFLICT (provider, symbol, resolution, ts) DO UPDATE SET \
+    open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, \
+    volume = EXCLUDED.volume, delayed = EXCLUDED.delayed";
+
+/// Statements of one sink.
+#[derive(Debug, Clone)]
+pub(super) struct Sql {
+    /// `"schema"."table"`.
+    pub table: String,
+    /// Creates schema and table under an advisory lock (run in a transaction).
+    pub create: String,
+    /// Creates the session's staging table.
+    pub create_stage: String,
+    /// Binary `COPY` into the staging table.
+    pub copy_stage: String,
+    /// Merges the staging table into the table.
+    pub merge_stage: String,
+}
+
+/// Whether `name` is a plain SQL identifier: a letter or `_`, then letters, digits or `_`,
+/// at most 63 bytes.
+///
+/// ```
+/// use store::sink::postgres::valid_identifier;
+/// assert!(valid_identifier("mdp_test_1a2b"));
+/// assert!(!valid_identifier("bad-name"));
+/// assert!(!valid_identifier("1st"));
+/// ```
+pub fn valid_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    first_ok && name.len() <= 63 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn checked<'a>(what: &str, name: &'a str) -> Result<&'a str, SinkError> {
+    if valid_identifier(name) {
+        Ok(name)
+    } else {
+        Err(SinkError::Permanent(format!(
+            "invalid postgres {what} name {name:?}: expected a letter or _ then letters, digits or _ (at most 63)"
+        )))
+    }
+}
+
+impl Sql {
+    pub(super) fn new(schema: &str, table: &str) -> Result<Self, SinkError> {
+        let schema = checked("schema", schema)?;
+        let table_name = checked("table", table)?;
+        let table = format!("\"{schema}\".\"{table_name}\"");
+        let stage = format!("\"mdp_stage_{schema}_{table_name}\"");
+        Ok(Self {
+            create: format!(
+                "SELECT pg_advisory_xact_lock(hashtext('mdp.sink.schema'));
+                 CREATE SCHEMA IF NOT EXISTS \"{schema}\";
+                 CREATE TABLE IF NOT EXISTS {table} (
+                     provider   TEXT        NOT NULL,
+                     symbol     TEXT        NOT NULL,
+                     resolution TEXT        NOT NULL,
+                     ts         TIMESTAMPTZ NOT NULL,
+                     open       NUMERIC     NOT NULL,
+                     high       NUMERIC     NOT NULL,
+                     low        NUMERIC     NOT NULL,
+                     close      NUMERIC     NOT NULL,
+                     volume     NUMERIC     NOT NULL,
+                     delayed    BOOLEAN     NOT NULL DEFAULT FALSE,
+                     PRIMARY KEY (provider, symbol, resolution, ts)
+                 );"
+            ),
+            create_stage: format!(
+                "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS"
+            ),
+            copy_stage: format!("COPY {stage} ({COLUMNS}) FROM STDIN (FORMAT binary)"),
+            merge_stage: format!(
+                "INSERT INTO {table} ({COLUMNS}) SELECT {COLUMNS} FROM {stage} {ON_CONFLICT}"
+            ),
+            table,
+        })
+    }
+
+    /// A multi-row upsert of `rows` rows.
+    pub(super) fn insert(&self, rows: usize) -> String {
+        let mut sql = format!("INSERT INTO {} ({COLUMNS}) VALUES ", self.table);
+        for row in 0..rows {
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            let base = row * 10;
+            sql.push('(');
+            for col in 1..=10 {
+                if col > 1 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(sql, "${}", base + col);
+            }
+            sql.push(')');
+        }
+        sql.push(' ');
+        sql.push_str(ON_CONFLICT);
+        sql
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_parameters_row_by_row() {
+        let sql = Sql::new("s", "bars").expect("valid names");
+        let text = sql.insert(2);
+        assert!(text.starts_with("INSERT INTO \"s\".\"bars\""));
+        assert!(text.contains("($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11,"));
+        assert!(text.contains("$20) ON CONFLICT (provider, symbol, resolution, ts) DO UPDATE"));
+    }
+
+    #[test]
+    fn rejects_names_that_would_need_quoting() {
+        assert!(Sql::new("a\"; DROP", "bars").is_err());
+        assert!(Sql::new("ok", "").is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! The PostgreSQL sink against a real server, each test in a schema of its own that is
+//! dropped afterwards: schema on first use, both write paths, exact decimals, idempotent
+//! re-writes, error classification.
+
+#[path = "support/bars.rs"]
+mod bars;
+#[path = "support/postgres.rs"]
+mod pg;
+
+use std::num::NonZeroUsize;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use store::config::PostgresOptions;
+use store::sink::{OpenSinkError, PostgresSink, Sink, SinkError, SinkOptions, open_sink};
+
+fn options(schema: &pg::TestSchema, copy_threshold: usize) -> PostgresOptions {
+    PostgresOptions {
+        schema: schema.name.clone(),
+        copy_threshold: NonZeroUsize::new(copy_threshold).expect("non-zero"),
+        ..PostgresOptions::default()
+    }
+}
+
+async fn sink(schema: &pg::TestSchema, copy_threshold: usize) -> PostgresSink {
+    let config = tokio_postgres::Config::from_str(&schema.url).expect("valid url");
+    PostgresSink::connect(config, options(schema, copy_threshold))
+        .await
+        .expect("connects")
+}
+
+/// `(symbol, ts, open, close, volume, delayed)` of every row, decimals as PostgreSQL prints them.
+async fn rows(schema: &pg::TestSchema) -> Vec<(String, String, String, String, String, bool)> {
+    let client = schema.client().await;
+    let sql = format!(
+        "SELECT symbol, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS'), \
+         open::text, close::text, volume::text, delayed FROM {} ORDER BY symbol, ts",
+        schema.table("bars")
+    );
+    client
+        .query(&sql, &[])
+        .await
+        .expect("query")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect()
+}
+
+#[tokio::test]
+async fn creates_schema_and_table_on_first_use() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let sink = sink(&schema, 1000).await;
+    assert_eq!(
+        sink.qualified_table(),
+        format!("\"{}\".\"bars\"", schema.name)
+    );
+    let client = schema.client().await;
+    let pk: i64 = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.table_constraints \
+             WHERE table_schema = $1 AND table_name = 'bars' AND constraint_type = 'PRIMARY KEY'",
+            &[&schema.name],
+        )
+        .await
+        .expect("query")
+        .get(0);
+    assert_eq!(pk, 1);
+    assert!(sink.ready().await);
+}
+
+#[tokio::test]
+async fn rewriting_a_small_batch_is_idempotent() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let sink = sink(&schema, 1000).await;
+    let batch = bars::bars("AAPL", 100);
+    sink.write(&batch).await.expect("first write");
+    let first = rows(&schema).await;
+    sink.write(&batch).await.expect("second write");
+    assert_eq!(rows(&schema).await, first);
+    assert_eq!(first.len(), 100);
+}
+
+#[tokio::test]
+async fn rewriting_a_large_batch_through_copy_is_idempotent() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let sink = sink(&schema, 100).await;
+    let batch = bars::bars("AAPL", 5_000);
+    sink.write(&batch).await.expect("first write");
+    let first = rows(&schema).await;
+    sink.write(&batch).await.expect("second write");
+    assert_eq!(rows(&schema).await, first);
+    assert_eq!(first.len(), 5_000);
+}
+
+#[tokio::test]
+async fn copy_and_insert_paths_store_the_same_rows() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let batch = bars::bars("AAPL", 50);
+    sink(&schema, 1000)
+        .await
+        .write(&batch)
+        .await
+        .expect("insert path");
+    let by_insert = rows(&schema).await;
+    schema
+        .client()
+        .await
+        .batch_execute(&format!("TRUNCATE {}", schema.table("bars")))
+        .await
+        .expect("truncate");
+    sink(&schema, 10)
+        .await
+        .write(&batch)
+        .await
+        .expect("copy path");
+    assert_eq!(rows(&schema).await, by_insert);
+}
+
+#[tokio::test]
+async fn upserts_new_values_on_the_bar_key_on_both_paths() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    for threshold in [1000, 1] {
+        let sink = sink(&schema, threshold).await;
+        let batch = bars::bars("AAPL", 3);
+        sink.write(&batch).await.expect("first write");
+        let updated = bars::with_close(&batch[1], &format!("100.{threshold}"));
+        sink.write(&[updated]).await.expect("update");
+        let stored = rows(&schema).await;
+        assert_eq!(stored.len(), 3);
+        assert_eq!(stored[1].3, format!("100.{threshold}"));
+    }
+}
+
+#[tokio::test]
+async fn keeps_decimals_exactly_as_written() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    for threshold in [1000, 1] {
+        let sink = sink(&schema, threshold).await;
+        let mut bar = bars::bars("AAPL", 1).remove(0);
+        bar.low = "0.000000000000000001".parse().expect("decimal");
+        bar.open = "187.80".parse().expect("decimal");
+        bar.close = "12345678901234.56789".parse().expect("decimal");
+        bar.high = bar.close;
+        bar.volume = "1200.000".parse().expect("decimal");
+        sink.write(std::slice::from_ref(&bar))
+            .await
+            .expect("writes");
+        let stored = rows(&schema).await;
+        assert_eq!(stored[0].1, "2024-05-01T13:30:00");
+        assert_eq!(stored[0].2, "187.80");
+        assert_eq!(stored[0].3, "12345678901234.56789");
+        assert_eq!(stored[0].4, "1200.000");
+    }
+}
+
+#[tokio::test]
+async fn the_last_duplicate_in_a_batch_wins_on_both_paths() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    for threshold in [1000, 1] {
+        let sink = sink(&schema, threshold).await;
+        let bar = bars::bars("AAPL", 1).remove(0);
+        let batch = [
+            bars::with_close(&bar, "100.30"),
+            bars::with_close(&bar, "100.40"),
+        ];
+        sink.write(&batch).await.expect("writes");
+        let stored = rows(&schema).await;
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].3, "100.40");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_all_land() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let sink = Arc::new(sink(&schema, 500).await);
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let sink = Arc::clone(&sink);
+            tokio::spawn(async move {
+                let batch = bars::bars(&format!("S{i}"), if i % 2 == 0 { 1_000 } else { 10 });
+                sink.write(&batch).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task").expect("write");
+    }
+    assert_eq!(rows(&schema).await.len(), 4 * 1_000 + 4 * 10);
+}
+
+#[tokio::test]
+async fn bad_data_is_a_permanent_error_and_the_sink_carries_on() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    for threshold in [1000, 1] {
+        let sink = sink(&schema, threshold).await;
+        let mut bar = bars::bars("AAPL", 1).remove(0);
+        bar.symbol = "NUL\0BYTE".to_owned();
+        let err = sink.write(&[bar]).await.expect_err("NUL is not valid text");
+        assert!(matches!(err, SinkError::Permanent(_)), "{err}");
+        sink.write(&bars::bars("OK", 2))
+            .await
+            .expect("next write works");
+    }
+}
+
+#[tokio::test]
+async fn opens_from_a_url_with_the_schema_option() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let sink = open_sink(
+        &schema.url,
+        &SinkOptions {
+            postgres: options(&schema, 1000),
+            metrics: None,
+        },
+    )
+    .await
+    .expect("opens");
+    assert_eq!(sink.name(), "postgres");
+    sink.write(&bars::bars("AAPL", 2)).await.expect("writes");
+    assert_eq!(rows(&schema).await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_transient_error() {
+    let err = open_sink("postgres://root@127.0.0.1:1/test", &SinkOptions::default())
+        .await
+        .map(|_| ())
+        .expect_err("nothing listens on port 1");
+    match err {
+        OpenSinkError::Open { source, .. } => assert!(source.is_retryable(), "{source}"),
+        other => panic!("expected an Open error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_bad_url_is_a_clear_start_up_error_without_the_password() {
+    let err = open_sink(
+        "postgres://u:hunter2@h:notaport/db",
+        &SinkOptions::default(),
+    )
+    .await
+    .map(|_| ())
+    .expect_err("bad port");
+    let text = err.to_string();
+    assert!(matches!(err, OpenSinkError::InvalidUrl { .. }), "{text}");
+    assert!(
+        text.contains("DATABASE_URL") && !text.contains("hunter2"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_schema_name_is_refused() {
+    let options = PostgresOptions {
+        schema: "no-dashes".to_owned(),
+        ..PostgresOptions::default()
+    };
+    let config = tokio_postgres::Config::from_str(&pg::url()).expect("valid url");
+    let err = PostgresSink::connect(config, options)
+        .await
+        .expect_err("invalid identifier");
+    assert!(err.to_string().contains("no-dashes"), "{err}");
+}

@@ -1,0 +1,157 @@
+//! The SQLite sink on a temporary file: created on first use, WAL mode, exact decimals,
+//! idempotent re-writes.
+
+#[path = "support/bars.rs"]
+mod bars;
+
+use rusqlite::Connection;
+use store::sink::{Sink, SinkError, SqliteSink};
+
+fn rows(path: &std::path::Path) -> Vec<(String, String, String, String, i64)> {
+    let conn = Connection::open(path).expect("open for reading");
+    let mut stmt = conn
+        .prepare("SELECT symbol, ts, open, close, delayed FROM bars ORDER BY symbol, ts")
+        .expect("prepare");
+    stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+#[tokio::test]
+async fn creates_the_file_and_table_on_first_use() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("nested/dir/bars.db");
+    let sink = SqliteSink::open(&path).await.expect("opens");
+    assert!(path.exists());
+    sink.write(&bars::bars("AAPL", 3)).await.expect("writes");
+    assert_eq!(rows(&path).len(), 3);
+}
+
+#[tokio::test]
+async fn runs_in_wal_mode() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let _sink = SqliteSink::open(&path).await.expect("opens");
+    let conn = Connection::open(&path).expect("open for reading");
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn rewriting_a_batch_is_idempotent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let sink = SqliteSink::open(&path).await.expect("opens");
+    let batch = bars::bars("AAPL", 1_000);
+    sink.write(&batch).await.expect("first write");
+    let first = rows(&path);
+    sink.write(&batch).await.expect("second write");
+    assert_eq!(rows(&path), first);
+    assert_eq!(first.len(), 1_000);
+}
+
+#[tokio::test]
+async fn upserts_new_values_on_the_bar_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let sink = SqliteSink::open(&path).await.expect("opens");
+    let batch = bars::bars("AAPL", 2);
+    sink.write(&batch).await.expect("first write");
+    sink.write(&[bars::with_close(&batch[0], "100.50")])
+        .await
+        .expect("update");
+    let stored = rows(&path);
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].3, "100.50");
+}
+
+#[tokio::test]
+async fn keeps_decimals_exactly_as_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let sink = SqliteSink::open(&path).await.expect("opens");
+    let mut bar = bars::bars("AAPL", 1).remove(0);
+    bar.low = "0.000000000000000001".parse().expect("decimal");
+    bar.open = "187.80".parse().expect("decimal");
+    bar.close = "12345678901234.56789".parse().expect("decimal");
+    bar.high = bar.close;
+    sink.write(std::slice::from_ref(&bar))
+        .await
+        .expect("writes");
+    let stored = rows(&path);
+    assert_eq!(stored[0].2, "187.80");
+    assert_eq!(stored[0].3, "12345678901234.56789");
+    assert_eq!(stored[0].1, "2024-05-01T13:30:00.000000000Z");
+}
+
+#[tokio::test]
+async fn the_last_duplicate_in_a_batch_wins() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let sink = SqliteSink::open(&path).await.expect("opens");
+    let bar = bars::bars("AAPL", 1).remove(0);
+    let batch = [
+        bars::with_close(&bar, "100.30"),
+        bars::with_close(&bar, "100.40"),
+    ];
+    sink.write(&batch).await.expect("writes");
+    let stored = rows(&path);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].3, "100.40");
+}
+
+#[tokio::test]
+async fn writes_batches_larger_than_one_statement() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let sink = SqliteSink::open(&path).await.expect("opens");
+    sink.write(&bars::bars("AAPL", 10_001))
+        .await
+        .expect("writes");
+    assert_eq!(rows(&path).len(), 10_001);
+}
+
+#[tokio::test]
+async fn data_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let sink = SqliteSink::open(&path).await.expect("opens");
+    sink.write(&bars::bars("AAPL", 5)).await.expect("writes");
+    sink.flush().await.expect("flushes");
+    sink.close().await.expect("closes");
+    let again = SqliteSink::open(&path).await.expect("reopens");
+    again.write(&bars::bars("MSFT", 5)).await.expect("writes");
+    assert_eq!(rows(&path).len(), 10);
+    assert!(again.ready().await);
+}
+
+#[tokio::test]
+async fn a_closed_sink_refuses_writes_for_good() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sink = SqliteSink::open(dir.path().join("bars.db"))
+        .await
+        .expect("opens");
+    sink.close().await.expect("closes");
+    let err = sink
+        .write(&bars::bars("AAPL", 1))
+        .await
+        .expect_err("closed");
+    assert!(matches!(err, SinkError::Permanent(_)), "{err}");
+    assert!(!sink.ready().await);
+}
+
+#[tokio::test]
+async fn an_unopenable_path_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, b"x").expect("write file");
+    let err = SqliteSink::open(file.join("bars.db"))
+        .await
+        .expect_err("a file is not a directory");
+    assert!(err.to_string().contains("plain-file"), "{err}");
+}
