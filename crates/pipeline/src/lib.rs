@@ -1,3 +1,25 @@
-//! The pipeline side of mdp.
+//! The pipeline side of mdp: producers take tokens from a per-provider [`rate`] coordinator
+//! before they hand bars to a store, and a [`feedback`] handler turns the stores' backpressure
+//! reports into the budget scale of those tokens.
 //!
-//! This crate is being built: it does not yet contain a rate coordinator or sources.
+//! ```text
+//! source ──acquire──▶ RateCoordinator ──▶ BarSubmitter (the store)
+//!                          ▲ set_budget_scale
+//!                RateCoordinatorAdapter (RateController)
+//!                          ▲ RateAdjustment
+//! FeedbackEvent ──▶ FeedbackHandler (aggregate, policy) ──▶ AdjustmentSink
+//! ```
+
+mod clock;
+pub mod config;
+pub mod feedback;
+pub mod rate;
+pub mod source;
+pub mod telemetry;
+
+pub use clock::TokioClock;
+pub use config::PipelineSettings;
+pub use feedback::{AdjustmentSink, FeedbackHandler, HandleOutcome};
+pub use rate::{ProviderConfig, RateCoordinator, RateCoordinatorAdapter};
+pub use source::BarSubmitter;
+pub use telemetry::PipelineMetrics;

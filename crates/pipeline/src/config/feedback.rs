@@ -1,0 +1,87 @@
+//! Feedback settings: `MDP_FB_*`.
+
+use std::time::Duration;
+
+use super::ConfigError;
+use super::env::{Env, invalid};
+use crate::feedback::{ScalePolicy, Windows};
+
+/// Whether feedback is applied (default true).
+pub const ENABLE_FEEDBACK: &str = "MDP_FB_ENABLE_FEEDBACK";
+/// The provider whose rate feedback adjusts (default `ibkr`).
+pub const PROVIDER_NAME: &str = "MDP_FB_PROVIDER_NAME";
+/// Budget scale at level ok (default 1.0).
+pub const SCALE_OK: &str = "MDP_FB_SCALE_OK";
+/// Budget scale at level soft (default 0.5).
+pub const SCALE_SOFT: &str = "MDP_FB_SCALE_SOFT";
+/// Budget scale at level hard (default 0.0, a pause).
+pub const SCALE_HARD: &str = "MDP_FB_SCALE_HARD";
+/// The stores' heartbeat period in seconds (default 5); three missed heartbeats make a store
+/// coordinator count as soft.
+pub const HEARTBEAT_SEC: &str = "MDP_FB_HEARTBEAT_SEC";
+/// Seconds of silence after which a store coordinator is forgotten (default 300).
+pub const FORGET_AFTER_SEC: &str = "MDP_FB_FORGET_AFTER_SEC";
+
+/// How the pipeline reacts to the stores' feedback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedbackSettings {
+    /// Whether feedback events are applied at all.
+    pub enabled: bool,
+    /// The provider adjusted.
+    pub provider_name: String,
+    /// Budget scale per level.
+    pub policy: ScalePolicy,
+    /// The stores' heartbeat period (also the handler's tick).
+    pub heartbeat: Duration,
+    /// Staleness window (three heartbeats) and forget-after.
+    pub windows: Windows,
+}
+
+impl Default for FeedbackSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            provider_name: "ibkr".to_owned(),
+            policy: ScalePolicy::default(),
+            heartbeat: Duration::from_secs(5),
+            windows: Windows::default(),
+        }
+    }
+}
+
+impl FeedbackSettings {
+    pub(crate) fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let enabled = env.bool(ENABLE_FEEDBACK, defaults.enabled)?;
+        let provider_name = env.string(PROVIDER_NAME, &defaults.provider_name);
+        let ok = env.unit(SCALE_OK, 1.0)?;
+        let soft = env.unit(SCALE_SOFT, 0.5)?;
+        let hard = env.unit(SCALE_HARD, 0.0)?;
+        let policy = ScalePolicy::new(ok, soft, hard).map_err(|e| {
+            invalid(
+                SCALE_SOFT,
+                &format!("ok={ok} soft={soft} hard={hard}"),
+                &e.to_string(),
+            )
+        })?;
+        let heartbeat = env.secs(HEARTBEAT_SEC, 5.0)?;
+        let forget_after = env.secs(FORGET_AFTER_SEC, 300.0)?;
+        let windows = Windows::from_heartbeat(heartbeat, forget_after).map_err(|_| {
+            invalid(
+                FORGET_AFTER_SEC,
+                &forget_after.as_secs_f64().to_string(),
+                &format!(
+                    "must exceed three heartbeats ({HEARTBEAT_SEC} x 3 = {} s)",
+                    heartbeat.as_secs_f64() * 3.0
+                ),
+            )
+        })?;
+        Ok(Self {
+            enabled,
+            provider_name,
+            policy,
+            heartbeat,
+            windows,
+        })
+    }
+}

@@ -1,0 +1,282 @@
+//! `FeedbackHandler`: admits feedback events, combines every store coordinator's level and
+//! applies the resulting budget scale, publishing each adjustment it applies.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use core_contracts::{BackpressureLevel, Clock, FeedbackEvent, RateAdjustment, RateController};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use super::{
+    AdjustmentSink, Admission, CoordinatorView, FeedbackError, ScalePolicy, Windows, admit,
+    aggregate,
+};
+use crate::TokioClock;
+use crate::config::FeedbackSettings;
+use crate::telemetry::PipelineMetrics;
+
+/// What became of one event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandleOutcome {
+    /// The level in force changed and this adjustment was applied.
+    Applied(RateAdjustment),
+    /// The event was admitted; the level in force is unchanged.
+    Unchanged,
+    /// The event was not used.
+    Ignored(IgnoreReason),
+}
+
+/// Why an event was not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IgnoreReason {
+    /// Older than the last event admitted from its coordinator.
+    OutOfOrder,
+    /// Older than the staleness window on arrival.
+    Stale,
+    /// Feedback is switched off (`MDP_FB_ENABLE_FEEDBACK=false`).
+    Disabled,
+}
+
+impl IgnoreReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::OutOfOrder => "out_of_order",
+            Self::Stale => "stale",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    views: BTreeMap<String, CoordinatorView>,
+    sources: BTreeSet<String>,
+    applied: Option<BackpressureLevel>,
+}
+
+/// Turns the stores' feedback into one provider's budget scale.
+///
+/// The level in force is the worst level among the store coordinators (see
+/// [`super::aggregate`]); an adjustment is applied and published only when it changes, with
+/// `ts` the triggering event's `ts` (or the clock's time when a silence triggers it). Events
+/// are handled one at a time, in the order the calls arrive.
+///
+/// Call [`FeedbackHandler::handle`] for every decoded event, and run
+/// [`FeedbackHandler::run_ticker`] (or [`FeedbackHandler::spawn_ticker`]) so that silences are
+/// noticed when no event arrives.
+pub struct FeedbackHandler {
+    provider: String,
+    enabled: bool,
+    policy: ScalePolicy,
+    windows: Windows,
+    tick_every: Duration,
+    rate: Arc<dyn RateController>,
+    sink: Arc<dyn AdjustmentSink>,
+    clock: Arc<dyn Clock>,
+    metrics: PipelineMetrics,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for FeedbackHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedbackHandler")
+            .field("provider", &self.provider)
+            .field("enabled", &self.enabled)
+            .field("policy", &self.policy)
+            .field("windows", &self.windows)
+            .field("sink", &self.sink)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FeedbackHandler {
+    /// A handler for `settings.provider_name` applying adjustments through `rate` and
+    /// publishing them to `sink`, on tokio's clock with unregistered metrics.
+    pub fn new(
+        settings: &FeedbackSettings,
+        rate: Arc<dyn RateController>,
+        sink: Arc<dyn AdjustmentSink>,
+    ) -> Self {
+        Self {
+            provider: settings.provider_name.clone(),
+            enabled: settings.enabled,
+            policy: settings.policy,
+            windows: settings.windows,
+            tick_every: settings.heartbeat,
+            rate,
+            sink,
+            clock: Arc::new(TokioClock::new()),
+            metrics: PipelineMetrics::default(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Reads time from `clock` (monotonic time for silences, wall time for stale events).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Records into `metrics`.
+    pub fn with_metrics(mut self, metrics: PipelineMetrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The provider this handler adjusts.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// Handles one decoded event.
+    ///
+    /// Returns an error only when the rate controller refused the adjustment: the caller
+    /// should let the event be delivered again (the pending adjustment is retried by the
+    /// next event or tick either way). A failure to publish is logged and counted.
+    pub async fn handle(&self, event: FeedbackEvent) -> Result<HandleOutcome, FeedbackError> {
+        if !self.enabled {
+            self.ignored(&event, IgnoreReason::Disabled);
+            return Ok(HandleOutcome::Ignored(IgnoreReason::Disabled));
+        }
+        let mut state = self.state.lock().await;
+        let now = self.clock.elapsed();
+        let admission = admit(
+            state.views.get(&event.coordinator_id),
+            &event,
+            self.clock.unix_seconds(),
+            &self.windows,
+        );
+        let ignored = match admission {
+            Admission::Accept => {
+                self.metrics.event_processed(&self.provider, event.level);
+                state.sources.insert(event.source.clone());
+                state.views.insert(
+                    event.coordinator_id.clone(),
+                    CoordinatorView::from_event(&event, now),
+                );
+                None
+            }
+            Admission::OutOfOrder => Some(IgnoreReason::OutOfOrder),
+            Admission::Stale => Some(IgnoreReason::Stale),
+        };
+        if let Some(reason) = ignored {
+            self.ignored(&event, reason);
+        }
+        let ts = ignored.is_none().then_some(event.ts);
+        let applied = self.reconcile(&mut state, now, ts).await?;
+        Ok(match (applied, ignored) {
+            (Some(adjustment), _) => HandleOutcome::Applied(adjustment),
+            (None, Some(reason)) => HandleOutcome::Ignored(reason),
+            (None, None) => HandleOutcome::Unchanged,
+        })
+    }
+
+    /// Re-evaluates the level at the current time: silent coordinators turn soft, long-silent
+    /// ones are forgotten. Returns the adjustment applied, if the level changed.
+    pub async fn tick(&self) -> Result<Option<RateAdjustment>, FeedbackError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let mut state = self.state.lock().await;
+        let now = self.clock.elapsed();
+        self.reconcile(&mut state, now, None).await
+    }
+
+    /// Ticks every heartbeat until the handler is dropped by everyone else; errors are
+    /// logged by [`FeedbackHandler::tick`]'s telemetry and retried on the next tick.
+    pub async fn run_ticker(self: Arc<Self>) {
+        let mut interval = tokio::time::interval(self.tick_every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if Arc::strong_count(&self) == 1 {
+                return;
+            }
+            if let Err(error) = self.tick().await {
+                tracing::warn!(provider = self.provider, %error, "feedback tick failed");
+            }
+        }
+    }
+
+    /// Spawns [`FeedbackHandler::run_ticker`] on the current tokio runtime.
+    pub fn spawn_ticker(self: &Arc<Self>) -> JoinHandle<()> {
+        tokio::spawn(Arc::clone(self).run_ticker())
+    }
+
+    /// The level last applied, if any.
+    pub async fn applied_level(&self) -> Option<BackpressureLevel> {
+        self.state.lock().await.applied
+    }
+
+    /// What is known of every coordinator not yet forgotten, by coordinator id.
+    pub async fn coordinators(&self) -> BTreeMap<String, CoordinatorView> {
+        self.state.lock().await.views.clone()
+    }
+
+    fn ignored(&self, event: &FeedbackEvent, reason: IgnoreReason) {
+        self.metrics
+            .event_ignored(&self.provider, &event.coordinator_id, reason.as_str());
+    }
+
+    /// Forgets long-silent coordinators and applies the level in force if it changed.
+    async fn reconcile(
+        &self,
+        state: &mut State,
+        now: Duration,
+        event_ts: Option<f64>,
+    ) -> Result<Option<RateAdjustment>, FeedbackError> {
+        let agg = aggregate(
+            state.views.iter().map(|(id, view)| (id.as_str(), view)),
+            now,
+            &self.windows,
+        );
+        for id in &agg.forgotten {
+            if let Some(view) = state.views.remove(id) {
+                let silence = now.saturating_sub(view.heard_at);
+                self.metrics
+                    .coordinator_forgotten(&self.provider, id, silence);
+            }
+        }
+        self.metrics
+            .coordinators_known(&self.provider, agg.fresh, agg.silent);
+        for source in &state.sources {
+            let depth = state
+                .views
+                .values()
+                .filter(|view| &view.source == source)
+                .map(|view| view.queue_size)
+                .sum();
+            self.metrics.queue_depth(source, depth);
+        }
+        if state.applied == Some(agg.level) || (state.applied.is_none() && agg.decided_by.is_none())
+        {
+            return Ok(None);
+        }
+        let ts = event_ts.unwrap_or_else(|| self.clock.unix_seconds());
+        let mut adjustment = RateAdjustment::new(
+            self.provider.clone(),
+            self.policy.scale_for(agg.level),
+            agg.level,
+            ts,
+        )?;
+        if let Some(id) = agg.decided_by {
+            adjustment = adjustment.with_coordinator(id);
+        }
+        self.rate
+            .apply(adjustment.clone())
+            .await
+            .map_err(|source| FeedbackError::Apply {
+                provider: self.provider.clone(),
+                source,
+            })?;
+        state.applied = Some(agg.level);
+        self.metrics.adjustment_applied(&adjustment);
+        if let Err(error) = self.sink.publish(&adjustment).await {
+            self.metrics
+                .adjustment_publish_failed(&self.provider, &error);
+        }
+        Ok(Some(adjustment))
+    }
+}
