@@ -1,8 +1,17 @@
-//! The store side of mdp.
+//! The store side of mdp (SPEC §4).
 //!
-//! This crate is being built: today it holds the [`sink::Sink`] trait that the coordinator
-//! writes through and the sink backends implement.
+//! - [`queue::BoundedQueue`]: the bounded write queue with its watermark signal machine.
+//! - [`coordinator::WriteCoordinator`]: workers that batch, retry, break the circuit and
+//!   dead-letter ([`dead_letter`]) into a [`sink::Sink`].
+//! - [`feedback::FeedbackBus`]: in-process fan-out of feedback events to subscribers.
+//! - [`telemetry`]: metric names and handles; [`clock::TokioClock`]: time that tokio's test
+//!   clock controls.
 
+pub mod clock;
 pub mod config;
+pub mod coordinator;
+pub mod dead_letter;
+pub mod feedback;
+pub mod queue;
 pub mod sink;
 pub mod telemetry;

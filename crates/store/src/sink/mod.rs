@@ -6,12 +6,14 @@ use core_contracts::Bar;
 mod dedup;
 mod error;
 mod factory;
+pub mod memory;
 mod metered;
 pub mod postgres;
 pub mod sqlite;
 
 pub use error::SinkError;
 pub use factory::{OpenSinkError, SinkOptions, open_database, open_sink};
+pub use memory::MemorySink;
 pub use metered::MeteredSink;
 pub use postgres::PostgresSink;
 pub use sqlite::SqliteSink;

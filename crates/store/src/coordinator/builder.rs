@@ -1,0 +1,198 @@
+//! Construction of a [`WriteCoordinator`]: validation, the queue with its feedback hooks, the
+//! breaker, the workers under supervision and the spool that dead-letters dropped bars.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use core_contracts::{Bar, Clock};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::breaker::CircuitBreaker;
+use super::guard::BreakerGuard;
+use super::signals::FeedbackEmitter;
+use super::stats::Counters;
+use super::supervisor::supervise;
+use super::worker::{Worker, WorkerShared};
+use super::write_coordinator::{Inner, Tasks, WriteCoordinator};
+use super::{CoordinatorConfig, CoordinatorError};
+use crate::clock::TokioClock;
+use crate::dead_letter::DeadLetterFile;
+use crate::feedback::{FeedbackBus, FeedbackSource};
+use crate::queue::{BoundedQueue, Sequence};
+use crate::sink::Sink;
+use crate::telemetry::{CoordLabels, CoordinatorMetrics};
+
+/// Most dropped bars per dead-letter record.
+const SPOOL_BATCH: usize = 1000;
+/// Attempts to dead-letter dropped bars before they are counted as lost.
+const SPOOL_ATTEMPTS: u32 = 5;
+
+/// Builds and starts a [`WriteCoordinator`].
+pub struct CoordinatorBuilder {
+    config: CoordinatorConfig,
+    sink: Arc<dyn Sink>,
+    bus: Option<FeedbackBus>,
+    clock: Option<Arc<dyn Clock>>,
+    metrics: Option<CoordinatorMetrics>,
+}
+
+impl std::fmt::Debug for CoordinatorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoordinatorBuilder")
+            .field("config", &self.config)
+            .field("sink", &self.sink.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CoordinatorBuilder {
+    pub(super) fn new(config: CoordinatorConfig, sink: Arc<dyn Sink>) -> Self {
+        Self {
+            config,
+            sink,
+            bus: None,
+            clock: None,
+            metrics: None,
+        }
+    }
+
+    /// Publishes feedback on `bus` (default: a bus of its own).
+    pub fn bus(mut self, bus: FeedbackBus) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
+    /// Reads time from `clock` (default: [`TokioClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Records telemetry in `metrics` (default: a private set).
+    pub fn metrics(mut self, metrics: CoordinatorMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Validates the config and spawns the workers on the current tokio runtime.
+    pub fn start(self) -> Result<WriteCoordinator, CoordinatorError> {
+        let config = self.config;
+        let marks = config.validate()?;
+        let clock = self
+            .clock
+            .unwrap_or_else(|| Arc::new(TokioClock::new()) as Arc<dyn Clock>);
+        let bus = self.bus.unwrap_or_default();
+        let metrics = self.metrics.unwrap_or_default();
+        let coord_id = config.coord_id.clone();
+        let sequence = Sequence::from_unix_seconds(clock.unix_seconds());
+        let emitter = Arc::new(FeedbackEmitter::new(
+            coord_id.clone(),
+            marks.capacity(),
+            bus.clone(),
+            Arc::clone(&clock),
+            metrics.clone(),
+            sequence.clone(),
+        ));
+        let counters = Arc::new(Counters::default());
+
+        let (spool_tx, spool_rx) = mpsc::unbounded_channel::<Bar>();
+        let spool_tx = Arc::new(Mutex::new(Some(spool_tx)));
+        let hook_emitter = Arc::clone(&emitter);
+        let drop_tx = Arc::clone(&spool_tx);
+        let drop_counters = Arc::clone(&counters);
+        let queue = BoundedQueue::builder(config.capacity)
+            .watermarks(config.high_watermark, config.low_watermark)
+            .overflow(config.overflow)
+            .sequence(sequence)
+            .on_signal(move |signal| hook_emitter.on_queue_signal(signal))
+            .on_drop(move |bar| {
+                let sent = drop_tx
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .as_ref()
+                    .is_some_and(|tx| tx.send(bar).is_ok());
+                if !sent {
+                    Counters::add(&drop_counters.lost, 1);
+                }
+            })
+            .build()?;
+
+        let breaker = Arc::new(BreakerGuard::new(
+            CircuitBreaker::new(config.breaker),
+            Arc::clone(&clock),
+            Arc::clone(&emitter),
+            queue.clone(),
+            metrics.clone(),
+            coord_id.clone(),
+        ));
+        let shared = Arc::new(WorkerShared {
+            coord_id: coord_id.clone(),
+            queue: queue.clone(),
+            sink: self.sink,
+            breaker,
+            retry: config.retry,
+            batch_size: config.batch_size.get(),
+            flush_interval: config.flush_interval,
+            dead_letters: DeadLetterFile::new(config.dead_letter_path.clone()),
+            clock,
+            metrics: metrics.clone(),
+            counters,
+            cancel: CancellationToken::new(),
+        });
+        let labels = CoordLabels { coord_id };
+        metrics.queue_depth.get_or_create(&labels).set(0);
+        metrics.workers_alive.get_or_create(&labels).set(0);
+
+        let workers = (0..config.workers.get())
+            .map(|id| {
+                let worker = Arc::new(Worker::new(Arc::clone(&shared), id));
+                tokio::spawn(supervise(worker, config.restart_backoff))
+            })
+            .collect();
+        let spool = tokio::spawn(spool(Arc::clone(&shared), spool_rx));
+
+        let inner = Arc::new(Inner {
+            submitted: metrics.items_submitted.get_or_create(&labels).clone(),
+            depth: metrics.queue_depth.get_or_create(&labels).clone(),
+            alive: metrics.workers_alive.get_or_create(&labels).clone(),
+            config,
+            queue,
+            shared,
+            emitter,
+            bus: bus.clone(),
+            spool_tx,
+            tasks: Mutex::new(Some(Tasks { workers, spool })),
+            stopped: tokio::sync::Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&inner);
+        bus.register_source(weak as std::sync::Weak<dyn FeedbackSource>);
+        Ok(WriteCoordinator { inner })
+    }
+}
+
+/// Dead-letters the bars `drop_oldest` removed, in batches, until the queue is stopped.
+async fn spool(shared: Arc<WorkerShared>, mut rx: mpsc::UnboundedReceiver<Bar>) {
+    let mut buf = Vec::with_capacity(SPOOL_BATCH);
+    while rx.recv_many(&mut buf, SPOOL_BATCH).await > 0 {
+        Counters::add(&shared.counters.dropped, buf.len());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let error = "dropped from a full queue by overflow strategy drop_oldest";
+            match shared.dead_letter(&buf, error, "drop_oldest", 0).await {
+                Ok(()) => break,
+                Err(e) if attempt < SPOOL_ATTEMPTS => {
+                    tracing::error!(error = %e, attempt, "cannot dead-letter dropped bars, retrying");
+                    tokio::time::sleep(Duration::from_millis(100) * 2u32.pow(attempt)).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, bars = buf.len(), "dropped bars lost");
+                    Counters::add(&shared.counters.lost, buf.len());
+                    break;
+                }
+            }
+        }
+        buf.clear();
+    }
+}

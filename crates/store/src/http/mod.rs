@@ -1,0 +1,19 @@
+//! The store's HTTP surface (SPEC §4.8): `/health`, `/healthz`, `/readyz`, `/metrics`, and
+//! admin routes behind a bearer token.
+//!
+//! Everything the routes report or do is injected through [`HttpState`]: readiness checks
+//! (closures or [`ReadinessCheck`] objects), a metrics registry, and the [`AdminActions`] the
+//! admin routes call. [`router`] builds the axum `Router`.
+
+mod admin;
+mod auth;
+mod health;
+mod metrics;
+mod readiness;
+mod router;
+mod state;
+
+pub use admin::AdminActions;
+pub use readiness::{ReadinessCheck, sink_readiness};
+pub use router::router;
+pub use state::HttpState;

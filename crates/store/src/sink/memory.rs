@@ -1,0 +1,130 @@
+//! A sink that keeps bars in memory, keyed by [`Bar::key`] so that re-writing a batch is
+//! idempotent. For tests and benchmarks: failures, panics and a per-write delay can be
+//! injected.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use core_contracts::{Bar, BarKey};
+
+use super::{Sink, SinkError};
+
+/// An in-memory [`Sink`] with injectable failures.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use store::sink::{MemorySink, Sink, SinkError};
+/// let sink = MemorySink::new();
+/// sink.fail_next([SinkError::Transient("down".into())]);
+/// assert!(sink.write(&[]).await.is_err());
+/// assert!(sink.write(&[]).await.is_ok());
+/// assert_eq!(sink.write_calls(), 2);
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    bars: Mutex<BTreeMap<BarKey, Bar>>,
+    scripted: Mutex<VecDeque<SinkError>>,
+    failing: Mutex<Option<SinkError>>,
+    panic_next: AtomicBool,
+    throttle: Option<Duration>,
+    write_calls: AtomicU64,
+    batches_written: AtomicU64,
+}
+
+impl MemorySink {
+    /// An empty sink that accepts every write at once.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty sink whose every write takes `delay` (tokio time) before it completes.
+    pub fn with_throttle(delay: Duration) -> Self {
+        Self {
+            throttle: Some(delay),
+            ..Self::default()
+        }
+    }
+
+    /// The next writes fail with `errors`, in order, one each.
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = SinkError>) {
+        lock(&self.scripted).extend(errors);
+    }
+
+    /// Every write fails with `error` until called with `None` (an outage).
+    pub fn set_failing(&self, error: Option<SinkError>) {
+        *lock(&self.failing) = error;
+    }
+
+    /// The next write panics.
+    pub fn panic_on_next_write(&self) {
+        self.panic_next.store(true, Ordering::SeqCst);
+    }
+
+    /// Distinct bars stored.
+    pub fn len(&self) -> usize {
+        lock(&self.bars).len()
+    }
+
+    /// Whether no bar is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every stored bar, in key order.
+    pub fn bars(&self) -> Vec<Bar> {
+        lock(&self.bars).values().cloned().collect()
+    }
+
+    /// Whether a bar with `key` is stored.
+    pub fn contains(&self, key: &BarKey) -> bool {
+        lock(&self.bars).contains_key(key)
+    }
+
+    /// Calls of [`Sink::write`], failed ones included.
+    pub fn write_calls(&self) -> u64 {
+        self.write_calls.load(Ordering::SeqCst)
+    }
+
+    /// Successful calls of [`Sink::write`].
+    pub fn batches_written(&self) -> u64 {
+        self.batches_written.load(Ordering::SeqCst)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[async_trait]
+impl Sink for MemorySink {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError> {
+        self.write_calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(delay) = self.throttle {
+            tokio::time::sleep(delay).await;
+        }
+        if self.panic_next.swap(false, Ordering::SeqCst) {
+            panic!("memory sink: injected panic");
+        }
+        if let Some(error) = lock(&self.scripted).pop_front() {
+            return Err(error);
+        }
+        if let Some(error) = lock(&self.failing).clone() {
+            return Err(error);
+        }
+        let mut bars = lock(&self.bars);
+        for bar in batch {
+            bars.insert(bar.key(), bar.clone());
+        }
+        drop(bars);
+        self.batches_written.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
