@@ -6,12 +6,18 @@
 //! - [`feedback::FeedbackBus`]: in-process fan-out of feedback events to subscribers.
 //! - [`telemetry`]: metric names and handles; [`clock::TokioClock`]: time that tokio's test
 //!   clock controls.
+//! - [`config::StoreSettings`]: settings read from the environment; [`sink::open_sink`]: the
+//!   SQLite, PostgreSQL or memory sink a `DATABASE_URL` names.
+//! - [`http::router`]: health, readiness, metrics and admin routes;
+//!   [`webhook::WebhookBroadcaster`]: the feedback webhook.
 
 pub mod clock;
 pub mod config;
 pub mod coordinator;
 pub mod dead_letter;
 pub mod feedback;
+pub mod http;
 pub mod queue;
 pub mod sink;
 pub mod telemetry;
+pub mod webhook;

@@ -155,3 +155,42 @@ async fn an_unopenable_path_is_a_clear_error() {
         .expect_err("a file is not a directory");
     assert!(err.to_string().contains("plain-file"), "{err}");
 }
+
+#[tokio::test]
+async fn open_sink_picks_the_backend_from_the_url() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("via-url.db");
+    let options = store::sink::SinkOptions::default();
+    let sqlite = store::sink::open_sink(&format!("sqlite://{}", path.display()), &options)
+        .await
+        .expect("sqlite opens");
+    assert_eq!(sqlite.name(), "sqlite");
+    sqlite.write(&bars::bars("AAPL", 2)).await.expect("writes");
+    assert_eq!(rows(&path).len(), 2);
+    let memory = store::sink::open_sink("memory://", &options)
+        .await
+        .expect("memory opens");
+    assert_eq!(memory.name(), "memory");
+    let err = store::sink::open_sink("redis://x", &options)
+        .await
+        .map(|_| ())
+        .expect_err("not a sink");
+    assert!(err.to_string().contains("sqlite://"), "{err}");
+}
+
+#[tokio::test]
+async fn metered_sinks_record_writes_by_status() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let metrics = store::telemetry::SinkMetrics::default();
+    let options = store::sink::SinkOptions {
+        metrics: Some(metrics.clone()),
+        ..Default::default()
+    };
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let sink = store::sink::open_sink(&url, &options).await.expect("opens");
+    sink.write(&bars::bars("AAPL", 2)).await.expect("writes");
+    sink.close().await.expect("closes");
+    assert!(sink.write(&bars::bars("AAPL", 1)).await.is_err());
+    assert_eq!(metrics.write_count("sqlite", "success"), 1);
+    assert_eq!(metrics.write_count("sqlite", "error"), 1);
+}
