@@ -269,6 +269,10 @@ impl PipelineMetrics {
             .inc();
     }
 
+    pub(crate) fn tick_failed(&self, name: &str, error: &dyn std::error::Error) {
+        tracing::warn!(provider = name, %error, "feedback tick failed; retrying on the next tick");
+    }
+
     pub(crate) fn coordinators_known(&self, provider: &str, fresh: usize, silent: usize) {
         for (liveness, count) in [("fresh", fresh), ("silent", silent)] {
             self.feedback_coordinators

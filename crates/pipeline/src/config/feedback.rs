@@ -59,8 +59,8 @@ impl FeedbackSettings {
         let hard = env.unit(SCALE_HARD, 0.0)?;
         let policy = ScalePolicy::new(ok, soft, hard).map_err(|e| {
             invalid(
-                SCALE_SOFT,
-                &format!("ok={ok} soft={soft} hard={hard}"),
+                "MDP_FB_SCALE_OK, MDP_FB_SCALE_SOFT, MDP_FB_SCALE_HARD",
+                &format!("{ok}, {soft}, {hard}"),
                 &e.to_string(),
             )
         })?;

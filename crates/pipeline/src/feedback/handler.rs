@@ -104,7 +104,7 @@ impl FeedbackHandler {
             enabled: settings.enabled,
             policy: settings.policy,
             windows: settings.windows,
-            tick_every: settings.heartbeat,
+            tick_every: settings.heartbeat.min(Duration::from_secs(1)),
             rate,
             sink,
             clock: Arc::new(TokioClock::new()),
@@ -184,8 +184,8 @@ impl FeedbackHandler {
         self.reconcile(&mut state, now, None).await
     }
 
-    /// Ticks every heartbeat until the handler is dropped by everyone else; errors are
-    /// logged by [`FeedbackHandler::tick`]'s telemetry and retried on the next tick.
+    /// Ticks every second (or every heartbeat, if shorter) until every other owner of the
+    /// handler has dropped it; a failed tick is logged and retried on the next one.
     pub async fn run_ticker(self: Arc<Self>) {
         let mut interval = tokio::time::interval(self.tick_every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -195,7 +195,7 @@ impl FeedbackHandler {
                 return;
             }
             if let Err(error) = self.tick().await {
-                tracing::warn!(provider = self.provider, %error, "feedback tick failed");
+                self.metrics.tick_failed(&self.provider, &error);
             }
         }
     }

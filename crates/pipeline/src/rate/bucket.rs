@@ -122,7 +122,10 @@ mod tests {
         let Err(Some(wait)) = got else {
             panic!("expected a wait of {expected:?}, got {got:?}");
         };
-        assert!(wait.abs_diff(expected) < Duration::from_micros(1), "{wait:?} != {expected:?}");
+        assert!(
+            wait.abs_diff(expected) < Duration::from_micros(1),
+            "{wait:?} != {expected:?}"
+        );
     }
 
     #[test]
