@@ -6,12 +6,13 @@ mod error;
 mod handler;
 mod policy;
 mod sink;
+mod windows;
 
 pub use aggregate::{
-    Admission, Aggregate, CoordinatorView, Liveness, Windows, admit, aggregate, counted_level,
-    liveness,
+    Admission, Aggregate, CoordinatorView, Liveness, admit, aggregate, counted_level, liveness,
 };
 pub use error::FeedbackError;
 pub use handler::{FeedbackHandler, HandleOutcome, IgnoreReason};
 pub use policy::ScalePolicy;
 pub use sink::{AdjustmentSink, ChannelSink, NoopSink};
+pub use windows::Windows;

@@ -127,8 +127,11 @@ impl<R: Read> Iterator for CsvReplay<R> {
                 )
             }
             Err(error) => {
-                let line = self.reader.position().line();
-                Some(Err(row_error(&error, line)))
+                let row = row_error(&error, self.reader.position().line());
+                Some(Err(match error.into_kind() {
+                    csv::ErrorKind::Io(io) => SourceError::Io(io),
+                    _ => row,
+                }))
             }
         }
     }
