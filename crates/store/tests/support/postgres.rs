@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+use std::io::Write as _;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -38,7 +39,9 @@ impl TestSchema {
                 !ci,
                 "PostgreSQL at {url} is unreachable and CI=true, so this test fails instead of skipping: {e}"
             );
-            eprintln!(
+            // Straight to stderr, past the test harness's output capture, so a skip is seen.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n!!!!! SKIPPING PostgreSQL test: {url} is unreachable ({e}). \
                  Set MDP_TEST_DATABASE_URL or start the server; under CI=true this fails. !!!!!\n"
             );
