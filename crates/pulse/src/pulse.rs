@@ -166,11 +166,16 @@ impl Pulse {
 
     fn record_publish(&self, stream: &StreamName, ok: bool, started: Instant, count: usize) {
         let millis = started.elapsed().as_secs_f64() * 1000.0;
-        for _ in 0..count {
-            self.metrics
-                .published(stream.label(), self.config.track.as_str(), ok, millis);
-        }
-        if !ok {
+        let handles = self
+            .metrics
+            .publish_handles(stream.label(), self.config.track.as_str());
+        if ok {
+            handles.success.inc_by(count as u64);
+            for _ in 0..count {
+                handles.latency_ms.observe(millis);
+            }
+        } else {
+            handles.error.inc_by(count as u64);
             tracing::warn!(stream = stream.full(), count, "publish failed");
         }
     }

@@ -128,13 +128,11 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
         delivery: Delivery<T>,
         report: &mut RunnerReport,
     ) -> Result<(), BusError> {
-        let label = sub.stream().label().to_owned();
-        let track = self.pulse.config().track.as_str();
-        let metrics = self.pulse.metrics().clone();
+        let counters = sub.counters().clone();
         if self.seen.seen(delivery.id()) {
             sub.ack(&delivery).await?;
             report.duplicates += 1;
-            metrics.consumed(&label, track, "duplicate");
+            counters.duplicate.inc();
             return Ok(());
         }
         let result = self.handle_in_hand(sub, &delivery).await?;
@@ -143,13 +141,13 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
                 self.seen.mark(delivery.id());
                 sub.ack(&delivery).await?;
                 report.handled += 1;
-                metrics.consumed(&label, track, "success");
+                counters.success.inc();
             }
             Err(error) => {
                 report.failed += 1;
-                metrics.consumed(&label, track, "error");
+                counters.error.inc();
                 let outcome = sub.fail(&delivery, &error.to_string()).await?;
-                tracing::warn!(stream = label, id = delivery.id(), %error, ?outcome, "handler failed");
+                tracing::warn!(stream = sub.stream().full(), id = delivery.id(), %error, ?outcome, "handler failed");
                 if matches!(outcome, FailOutcome::DeadLettered { .. }) {
                     report.dead_lettered += 1;
                 }

@@ -14,7 +14,8 @@ use tokio::time::Instant;
 
 use crate::backend::{FailOutcome, FailPolicy, RawEntry, StreamReader};
 use crate::codec::{self, Rejection};
-use crate::{BusError, Pulse, PulseMetrics, StreamName};
+use crate::telemetry::ConsumeCounters;
+use crate::{BusError, Pulse, StreamName};
 
 /// One decoded event handed to a consumer; it stays pending until acked or failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +45,7 @@ pub struct Subscription<T> {
     last_claim: Option<Instant>,
     claim_due: bool,
     acks: Vec<String>,
+    counters: ConsumeCounters,
     _payload: PhantomData<fn() -> T>,
 }
 
@@ -65,6 +67,9 @@ impl<T: Contract> Subscription<T> {
         consumer: &str,
         reader: Box<dyn StreamReader>,
     ) -> Self {
+        let counters = pulse
+            .metrics()
+            .consume_counters(stream.label(), pulse.config().track.as_str());
         Self {
             pulse,
             stream,
@@ -76,6 +81,7 @@ impl<T: Contract> Subscription<T> {
             last_claim: None,
             claim_due: true,
             acks: Vec::new(),
+            counters,
             _payload: PhantomData,
         }
     }
@@ -88,6 +94,11 @@ impl<T: Contract> Subscription<T> {
     /// The consumer name.
     pub fn consumer(&self) -> &str {
         &self.consumer
+    }
+
+    /// This subscription's consume metrics.
+    pub fn counters(&self) -> &ConsumeCounters {
+        &self.counters
     }
 
     /// The next valid event, waiting as long as it takes.
@@ -119,8 +130,6 @@ impl<T: Contract> Subscription<T> {
         redelivered: bool,
     ) -> Result<Option<Delivery<T>>, BusError> {
         let config = self.pulse.config();
-        let track = config.track.as_str();
-        let label = self.stream.label().to_owned();
         let decoded = match &entry.data {
             None => Err(Rejection::Malformed(
                 "entry has no data field (or was trimmed while pending)".into(),
@@ -131,9 +140,8 @@ impl<T: Contract> Subscription<T> {
         };
         match decoded {
             Ok(decoded) => {
-                let metrics = self.pulse.metrics();
                 if !decoded.hash_ok {
-                    PulseMetrics::stream_counter(&metrics.hash_mismatch, &label, 1);
+                    self.counters.hash_mismatch.inc();
                     tracing::warn!(
                         stream = self.stream.full(),
                         id = entry.id,
@@ -141,7 +149,7 @@ impl<T: Contract> Subscription<T> {
                     );
                 }
                 let lag_ms = (self.pulse.clock().unix_seconds() - decoded.event.ts) * 1000.0;
-                metrics.lag(&label, lag_ms.max(0.0));
+                self.counters.lag_ms.set(lag_ms.max(0.0));
                 Ok(Some(Delivery {
                     envelope: decoded.event.into_envelope(entry.id),
                     redelivered,
@@ -159,9 +167,8 @@ impl<T: Contract> Subscription<T> {
                     .backend()
                     .dead_letter(self.stream.key(), &self.group, &entry, &reason, 1)
                     .await?;
-                let metrics = self.pulse.metrics();
-                metrics.consumed(&label, track, "dlq");
-                PulseMetrics::stream_counter(&metrics.dlq, &label, 1);
+                self.counters.dlq.inc();
+                self.counters.dead_lettered.inc();
                 Ok(None)
             }
         }
@@ -202,11 +209,7 @@ impl<T: Contract> Subscription<T> {
                 )
                 .await?;
             if !claimed.is_empty() {
-                PulseMetrics::stream_counter(
-                    &self.pulse.metrics().redeliveries,
-                    self.stream.label(),
-                    claimed.len() as u64,
-                );
+                self.counters.redeliveries.inc_by(claimed.len() as u64);
                 self.push(claimed, true);
                 return Ok(true);
             }
@@ -278,9 +281,8 @@ impl<T: Contract> Subscription<T> {
         match outcome {
             FailOutcome::Redelivered { .. } => self.claim_due = true,
             FailOutcome::DeadLettered { .. } => {
-                let metrics = self.pulse.metrics();
-                metrics.consumed(self.stream.label(), config.track.as_str(), "dlq");
-                PulseMetrics::stream_counter(&metrics.dlq, self.stream.label(), 1);
+                self.counters.dlq.inc();
+                self.counters.dead_lettered.inc();
             }
         }
         Ok(outcome)

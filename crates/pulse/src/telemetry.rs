@@ -1,6 +1,8 @@
 //! Pulse telemetry: the metrics of SPEC §3, with their names as constants.
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -77,6 +79,39 @@ pub struct PulseMetrics {
     pub dlq: Family<StreamLabels, Counter>,
     /// [`HASH_MISMATCH_TOTAL`].
     pub hash_mismatch: Family<StreamLabels, Counter>,
+    publish_handles: Arc<RwLock<HashMap<String, HashMap<&'static str, PublishHandles>>>>,
+}
+
+/// The publish series of one stream and track, resolved once.
+#[derive(Debug, Clone)]
+pub struct PublishHandles {
+    /// `outcome="success"`.
+    pub success: Counter,
+    /// `outcome="error"`.
+    pub error: Counter,
+    /// Latency histogram.
+    pub latency_ms: Histogram,
+}
+
+/// The consume series of one stream and track, resolved once per subscription.
+#[derive(Debug, Clone)]
+pub struct ConsumeCounters {
+    /// `pulse_consume_total{outcome="success"}`.
+    pub success: Counter,
+    /// `pulse_consume_total{outcome="error"}`.
+    pub error: Counter,
+    /// `pulse_consume_total{outcome="duplicate"}`.
+    pub duplicate: Counter,
+    /// `pulse_consume_total{outcome="dlq"}`.
+    pub dlq: Counter,
+    /// `pulse_dlq_total`.
+    pub dead_lettered: Counter,
+    /// `pulse_redeliveries_total`.
+    pub redeliveries: Counter,
+    /// `pulse_hash_mismatch_total`.
+    pub hash_mismatch: Counter,
+    /// `pulse_lag_ms`.
+    pub lag_ms: Gauge<f64, AtomicU64>,
 }
 
 impl Default for PulseMetrics {
@@ -91,6 +126,7 @@ impl Default for PulseMetrics {
             redeliveries: Family::default(),
             dlq: Family::default(),
             hash_mismatch: Family::default(),
+            publish_handles: Arc::default(),
         }
     }
 }
@@ -140,49 +176,77 @@ impl PulseMetrics {
         );
     }
 
-    pub(crate) fn published(&self, stream: &str, track: &str, ok: bool, millis: f64) {
-        let outcome = if ok { "success" } else { "error" };
-        self.publish
-            .get_or_create(&OutcomeLabels {
-                stream: stream.to_owned(),
-                track: track.to_owned(),
-                outcome,
-            })
-            .inc();
-        if ok {
-            self.publish_latency_ms
-                .get_or_create(&StreamTrackLabels {
-                    stream: stream.to_owned(),
-                    track: track.to_owned(),
-                })
-                .observe(millis);
+    /// The publish series of `stream` on `track` (cached: no allocation after the first call).
+    pub fn publish_handles(&self, stream: &str, track: &'static str) -> PublishHandles {
+        let cached = self
+            .publish_handles
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(stream)
+            .and_then(|by_track| by_track.get(track))
+            .cloned();
+        if let Some(handles) = cached {
+            return handles;
         }
-    }
-
-    pub(crate) fn consumed(&self, stream: &str, track: &str, outcome: &'static str) {
-        self.consume
-            .get_or_create(&OutcomeLabels {
+        let outcome = |outcome| OutcomeLabels {
+            stream: stream.to_owned(),
+            track: track.to_owned(),
+            outcome,
+        };
+        // One statement per series: a `get_or_create` guard lives until the end of its
+        // statement, and a second call on the same family within it would deadlock.
+        let success = self.publish.get_or_create(&outcome("success")).clone();
+        let error = self.publish.get_or_create(&outcome("error")).clone();
+        let latency_ms = self
+            .publish_latency_ms
+            .get_or_create(&StreamTrackLabels {
                 stream: stream.to_owned(),
                 track: track.to_owned(),
-                outcome,
             })
-            .inc();
+            .clone();
+        let handles = PublishHandles {
+            success,
+            error,
+            latency_ms,
+        };
+        self.publish_handles
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(stream.to_owned())
+            .or_default()
+            .insert(track, handles.clone());
+        handles
     }
 
-    pub(crate) fn stream_counter(family: &Family<StreamLabels, Counter>, stream: &str, by: u64) {
-        family
-            .get_or_create(&StreamLabels {
-                stream: stream.to_owned(),
-            })
-            .inc_by(by);
-    }
-
-    pub(crate) fn lag(&self, stream: &str, millis: f64) {
-        self.lag_ms
-            .get_or_create(&StreamLabels {
-                stream: stream.to_owned(),
-            })
-            .set(millis);
+    /// The consume series of `stream` on `track`.
+    pub fn consume_counters(&self, stream: &str, track: &'static str) -> ConsumeCounters {
+        let outcome = |outcome| OutcomeLabels {
+            stream: stream.to_owned(),
+            track: track.to_owned(),
+            outcome,
+        };
+        let by_stream = StreamLabels {
+            stream: stream.to_owned(),
+        };
+        // One statement per series (see `publish_handles`).
+        let success = self.consume.get_or_create(&outcome("success")).clone();
+        let error = self.consume.get_or_create(&outcome("error")).clone();
+        let duplicate = self.consume.get_or_create(&outcome("duplicate")).clone();
+        let dlq = self.consume.get_or_create(&outcome("dlq")).clone();
+        let dead_lettered = self.dlq.get_or_create(&by_stream).clone();
+        let redeliveries = self.redeliveries.get_or_create(&by_stream).clone();
+        let hash_mismatch = self.hash_mismatch.get_or_create(&by_stream).clone();
+        let lag_ms = self.lag_ms.get_or_create(&by_stream).clone();
+        ConsumeCounters {
+            success,
+            error,
+            duplicate,
+            dlq,
+            dead_lettered,
+            redeliveries,
+            hash_mismatch,
+            lag_ms,
+        }
     }
 
     /// The count of one `pulse_consume_total` series (tests, `mdp pulse stats`).
