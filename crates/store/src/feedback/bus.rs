@@ -135,11 +135,12 @@ impl FeedbackBus {
             .mailboxes
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some((last, rest)) = mailboxes.split_last() {
-            for mailbox in rest {
-                mailbox.push(event.clone());
-            }
-            last.push(event);
+        if mailboxes.is_empty() {
+            return;
+        }
+        let event = Arc::new(event);
+        for mailbox in mailboxes.iter() {
+            mailbox.push(Arc::clone(&event));
         }
     }
 

@@ -14,7 +14,7 @@ use super::bus::BusInner;
 pub(super) struct Mailbox {
     pub(super) id: u64,
     pub(super) name: String,
-    events: Mutex<VecDeque<FeedbackEvent>>,
+    events: Mutex<VecDeque<Arc<FeedbackEvent>>>,
     capacity: usize,
     notify: Notify,
     closed: AtomicBool,
@@ -37,7 +37,7 @@ impl Mailbox {
     }
 
     /// Queues `event`, dropping the oldest when full. Never waits.
-    pub(super) fn push(&self, event: FeedbackEvent) {
+    pub(super) fn push(&self, event: Arc<FeedbackEvent>) {
         {
             let mut events = self.lock();
             if events.len() >= self.capacity && events.pop_front().is_some() {
@@ -65,15 +65,15 @@ impl Mailbox {
         self.delivered.load(Ordering::Relaxed)
     }
 
+    /// The next event; shared with the other subscribers until this one takes its copy, so
+    /// the publisher never clones.
     fn pop(&self) -> Option<FeedbackEvent> {
-        let event = self.lock().pop_front();
-        if event.is_some() {
-            self.delivered.fetch_add(1, Ordering::Relaxed);
-        }
-        event
+        let event = self.lock().pop_front()?;
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        Some(Arc::unwrap_or_clone(event))
     }
 
-    fn lock(&self) -> MutexGuard<'_, VecDeque<FeedbackEvent>> {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Arc<FeedbackEvent>>> {
         self.events.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
