@@ -43,6 +43,9 @@ pub struct PulseConfig {
     pub backend: BackendKind,
     /// `REDIS_URL` (`redis://localhost:6379/0`): never logged with its password.
     pub redis_url: String,
+    /// `REDIS_TLS_CA_FILE` (unset): PEM file of the CA that signed the server's certificate,
+    /// for `rediss://` servers with a private CA (otherwise the system's roots are used).
+    pub redis_tls_ca_file: Option<std::path::PathBuf>,
     /// `MD_NAMESPACE` (`mdp`): prefix of every stream name.
     pub namespace: String,
     /// `SCHEMA_TRACK` (`v1`): the track this process writes.
@@ -77,6 +80,7 @@ impl Default for PulseConfig {
             enabled: true,
             backend: BackendKind::InMemory,
             redis_url: "redis://localhost:6379/0".into(),
+            redis_tls_ca_file: None,
             namespace: "mdp".into(),
             track: Track::V1,
             key_prefix: String::new(),
@@ -98,6 +102,7 @@ impl std::fmt::Debug for PulseConfig {
             .field("enabled", &self.enabled)
             .field("backend", &self.backend)
             .field("redis_url", &redact_url(&self.redis_url))
+            .field("redis_tls_ca_file", &self.redis_tls_ca_file)
             .field("namespace", &self.namespace)
             .field("track", &self.track)
             .field("key_prefix", &self.key_prefix)
@@ -155,6 +160,7 @@ impl PulseConfig {
                 None => d.redis_url,
                 Some(url) => validate_redis_url(url)?,
             },
+            redis_tls_ca_file: get("REDIS_TLS_CA_FILE").map(std::path::PathBuf::from),
             namespace: match lookup("MD_NAMESPACE") {
                 None => d.namespace,
                 Some(ns) => validate_namespace(ns.trim())?,
@@ -347,6 +353,7 @@ mod tests {
             ("PULSE_READ_COUNT", "10"),
             ("PULSE_BLOCK_MS", "20"),
             ("PULSE_IDEMPOTENCY_CAPACITY", "7"),
+            ("REDIS_TLS_CA_FILE", "/etc/ssl/private-ca.pem"),
         ])
         .expect("valid");
         assert!(!c.enabled);
@@ -362,6 +369,10 @@ mod tests {
         assert_eq!(c.read_count.get(), 10);
         assert_eq!(c.block, Duration::from_millis(20));
         assert_eq!(c.idempotency_capacity.get(), 7);
+        assert_eq!(
+            c.redis_tls_ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/ssl/private-ca.pem"))
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl RedisStreamsBus {
     /// while Redis is down; commands then fail with [`BusError::Unavailable`] until it is up.
     pub async fn connect(config: &PulseConfig) -> Result<Self, BusError> {
         let url = redact_url(&config.redis_url);
-        let client = Client::open(config.redis_url.as_str())
+        let client = open_client(config)
             .map_err(|e| BusError::Command(format!("invalid REDIS_URL {url}: {e}")))?;
         let conn = ConnectionManager::new_lazy_with_config(
             client.clone(),
@@ -70,6 +70,23 @@ impl RedisStreamsBus {
         F: Future<Output = redis::RedisResult<T>>,
     {
         bounded(&self.url, what, fut).await
+    }
+}
+
+/// A client for `config.redis_url`; `rediss://` verifies the server against
+/// `REDIS_TLS_CA_FILE` when set, and against the system's roots otherwise.
+fn open_client(config: &PulseConfig) -> Result<Client, String> {
+    match &config.redis_tls_ca_file {
+        Some(path) if config.redis_url.starts_with("rediss://") => {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read REDIS_TLS_CA_FILE {}: {e}", path.display()))?;
+            let certs = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            };
+            Client::build_with_tls(config.redis_url.as_str(), certs).map_err(|e| e.to_string())
+        }
+        _ => Client::open(config.redis_url.as_str()).map_err(|e| e.to_string()),
     }
 }
 

@@ -1,15 +1,17 @@
 //! A private `redis-server` on a free port, with append-only persistence, that a test may
-//! kill and restart without touching the shared server.
+//! kill and restart without touching the shared server; optionally with a password and TLS.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A `redis-server` child process owned by one test.
 pub struct RedisServer {
     pub port: u16,
-    dir: PathBuf,
+    pub dir: PathBuf,
     child: Option<Child>,
+    password: Option<String>,
+    tls: bool,
 }
 
 fn free_port() -> u16 {
@@ -20,50 +22,82 @@ fn free_port() -> u16 {
 }
 
 impl RedisServer {
-    /// Starts a server on a free port with its data in a fresh directory.
+    /// Starts a plain server on a free port with its data in a fresh directory.
     pub fn start() -> Self {
+        Self::start_with(None, false)
+    }
+
+    /// Starts a server that requires `password` and, with `tls`, speaks only TLS with a
+    /// certificate for 127.0.0.1 signed by the CA in [`RedisServer::ca_file`].
+    pub fn start_with(password: Option<&str>, tls: bool) -> Self {
         let dir = std::env::temp_dir().join(format!("mdp-redis-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("data dir");
         let mut server = Self {
             port: free_port(),
             dir,
             child: None,
+            password: password.map(str::to_owned),
+            tls,
         };
+        if tls {
+            make_certificates(&server.dir);
+        }
         server.spawn();
         server
     }
 
-    /// The URL of this server.
+    /// The URL of this server, with its password and scheme.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        let auth = self
+            .password
+            .as_ref()
+            .map(|p| format!(":{p}@"))
+            .unwrap_or_default();
+        format!("{scheme}://{auth}127.0.0.1:{}/0", self.port)
+    }
+
+    /// The CA certificate (PEM) that signed a TLS server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.crt")
     }
 
     fn spawn(&mut self) {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--bind", "127.0.0.1", "--save", ""])
             .args(["--appendonly", "yes", "--appendfsync", "always"])
             .arg("--dir")
-            .arg(&self.dir)
+            .arg(&self.dir);
+        if self.tls {
+            cmd.args([
+                "--port",
+                "0",
+                "--tls-port",
+                &self.port.to_string(),
+                "--tls-auth-clients",
+                "no",
+            ])
+            .arg("--tls-cert-file")
+            .arg(self.dir.join("server.crt"))
+            .arg("--tls-key-file")
+            .arg(self.dir.join("server.key"))
+            .arg("--tls-ca-cert-file")
+            .arg(self.ca_file());
+        } else {
+            cmd.args(["--port", &self.port.to_string()]);
+        }
+        if let Some(password) = &self.password {
+            cmd.args(["--requirepass", password]);
+        }
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server starts (is it installed?)");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        let url = self.url();
         while Instant::now() < deadline {
-            let up = redis::Client::open(url.as_str())
-                .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
-                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
-                .is_ok();
-            if up {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -91,4 +125,63 @@ impl Drop for RedisServer {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, made with the `openssl` tool.
+fn make_certificates(dir: &Path) {
+    let run = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs (is it installed?)");
+        assert!(status.success(), "openssl {args:?} failed");
+    };
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("writes");
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=mdp-test-ca",
+    ]
+    .iter()
+    .copied()
+    .chain(["-keyout", "ca.key", "-out", "ca.crt"])
+    .collect::<Vec<_>>());
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
+    ]);
 }
