@@ -7,7 +7,9 @@
 //!                          ▲ set_budget_scale
 //!                RateCoordinatorAdapter (RateController)
 //!                          ▲ RateAdjustment
-//! FeedbackEvent ──▶ FeedbackHandler (aggregate, policy) ──▶ AdjustmentSink
+//! Pulse {ns}.telemetry.feedback ──▶ FeedbackConsumer (group `pipeline`)
+//!        ──▶ FeedbackHandler (aggregate, policy) ──▶ AdjustmentSink
+//!                                   PulseAdjustmentSink ──▶ {ns}.telemetry.rate_adjustment
 //! ```
 
 mod clock;
@@ -19,7 +21,9 @@ pub mod telemetry;
 
 pub use clock::TokioClock;
 pub use config::PipelineSettings;
-pub use feedback::{AdjustmentSink, FeedbackHandler, HandleOutcome};
+pub use feedback::{
+    AdjustmentSink, FeedbackConsumer, FeedbackHandler, HandleOutcome, PulseAdjustmentSink,
+};
 pub use rate::{ProviderConfig, RateCoordinator, RateCoordinatorAdapter};
 pub use source::BarSubmitter;
 pub use telemetry::PipelineMetrics;

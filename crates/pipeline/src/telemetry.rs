@@ -12,6 +12,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use pulse::RunnerReport;
 
 /// Budget scale in force, by provider (0 paused .. 1 full rate).
 pub const RATE_SCALE_FACTOR: &str = "pipeline_rate_scale_factor";
@@ -297,6 +298,26 @@ impl PipelineMetrics {
             .get_or_create(&provider(name))
             .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
     }
+}
+
+/// Logs the start of the Pulse feedback consumer.
+pub(crate) fn feedback_consumer_started(stream: &str, group: &str, consumer: &str) {
+    tracing::info!(stream, group, consumer, "feedback consumer started");
+}
+
+/// Logs what the Pulse feedback consumer did before it stopped (its consume metrics are
+/// Pulse's `pulse_consume_total` and `pulse_lag_ms`).
+pub(crate) fn feedback_consumer_stopped(stream: &str, consumer: &str, report: &RunnerReport) {
+    tracing::info!(
+        stream,
+        consumer,
+        handled = report.handled,
+        failed = report.failed,
+        duplicates = report.duplicates,
+        dead_lettered = report.dead_lettered,
+        restarts = report.restarts,
+        "feedback consumer stopped"
+    );
 }
 
 /// One provider's metric handles, kept by the rate coordinator to stay off the family lock.

@@ -76,6 +76,9 @@ fn a_bad_value_names_its_variable() {
         &[("MDP_SOURCE_BATCH_SIZE", "61")],
         &[("MDP_SOURCE_MAX_BARS", "0")],
         &[("MDP_SOURCE_SYMBOLS", " , ")],
+        &[("MDP_FB_CONSUMER_NAME", "")],
+        &[("MDP_FB_CONSUMER_NAME", "   ")],
+        &[("MDP_FB_CONSUMER_NAME", "two words")],
     ];
     for pairs in cases {
         let (var, _) = pairs[0];
@@ -98,5 +101,30 @@ fn rules_across_variables_name_the_variable_to_change() {
             var: "MDP_SOURCE_CSV_PATH",
             reason: "MDP_SOURCE=csv replays that file".into()
         }
+    );
+}
+
+#[test]
+fn the_consumer_name_is_unique_per_process_unless_set() {
+    let name = read(&[]).expect("defaults").feedback.consumer_name;
+    let prefix = format!("pipeline-{}-", std::process::id());
+    let suffix = name.strip_prefix(&prefix).expect("pipeline-{pid}-");
+    assert_eq!(suffix.len(), 8, "{name}");
+    assert!(suffix.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
+    assert_eq!(
+        read(&[]).expect("defaults").feedback.consumer_name,
+        name,
+        "fixed for the life of the process"
+    );
+    let set = read(&[("MDP_FB_CONSUMER_NAME", "pipeline-eu-1")]).expect("valid");
+    assert_eq!(set.feedback.consumer_name, "pipeline-eu-1");
+}
+
+#[test]
+fn an_empty_consumer_name_is_refused_with_a_clear_message() {
+    let err = read(&[("MDP_FB_CONSUMER_NAME", "")]).expect_err("empty");
+    assert_eq!(
+        err.to_string(),
+        "MDP_FB_CONSUMER_NAME=\"\": must not be empty (unset it to use the default)"
     );
 }

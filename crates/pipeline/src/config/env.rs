@@ -27,6 +27,25 @@ impl<'a> Env<'a> {
         self.raw(var).unwrap_or_else(|| default.to_owned())
     }
 
+    /// A name: `default` when unset, an error when set but blank or holding whitespace.
+    pub(crate) fn name(&self, var: &'static str, default: &str) -> Result<String, ConfigError> {
+        let Some(value) = (self.lookup)(var) else {
+            return Ok(default.to_owned());
+        };
+        let name = value.trim();
+        if name.is_empty() {
+            return Err(invalid(
+                var,
+                &value,
+                "must not be empty (unset it to use the default)",
+            ));
+        }
+        if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid(var, &value, "must not contain whitespace"));
+        }
+        Ok(name.to_owned())
+    }
+
     pub(crate) fn parse<T: FromStr>(
         &self,
         var: &'static str,
@@ -137,6 +156,22 @@ mod tests {
             with(&[("X", "  ")], |env| env.secs("X", 5.0)),
             Ok(Duration::from_secs(5))
         );
+    }
+
+    #[test]
+    fn names_take_the_default_when_unset_and_refuse_blanks() {
+        assert_eq!(
+            with(&[], |env| env.name("N", "dflt")),
+            Ok("dflt".to_owned())
+        );
+        assert_eq!(
+            with(&[("N", " pipe-1 ")], |env| env.name("N", "dflt")),
+            Ok("pipe-1".to_owned())
+        );
+        for bad in ["", "   ", "a b"] {
+            let err = with(&[("N", bad)], |env| env.name("N", "dflt")).expect_err("refused");
+            assert!(err.to_string().starts_with("N="), "{err}");
+        }
     }
 
     #[test]

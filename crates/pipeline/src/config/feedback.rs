@@ -1,5 +1,6 @@
 //! Feedback settings: `MDP_FB_*`.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::ConfigError;
@@ -21,6 +22,10 @@ pub const SCALE_HARD: &str = "MDP_FB_SCALE_HARD";
 pub const HEARTBEAT_SEC: &str = "MDP_FB_HEARTBEAT_SEC";
 /// Seconds of silence after which a store coordinator is forgotten (default 300).
 pub const FORGET_AFTER_SEC: &str = "MDP_FB_FORGET_AFTER_SEC";
+/// This process's consumer name in the `pipeline` group of the feedback stream (default
+/// `pipeline-{pid}-{8 hex digits}`, fixed for the life of the process); must be unique
+/// among the running pipelines.
+pub const CONSUMER_NAME: &str = "MDP_FB_CONSUMER_NAME";
 
 /// How the pipeline reacts to the stores' feedback.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +40,8 @@ pub struct FeedbackSettings {
     pub heartbeat: Duration,
     /// Staleness window (three heartbeats) and forget-after.
     pub windows: Windows,
+    /// Consumer name in the `pipeline` group of the feedback stream, unique per process.
+    pub consumer_name: String,
 }
 
 impl Default for FeedbackSettings {
@@ -45,8 +52,24 @@ impl Default for FeedbackSettings {
             policy: ScalePolicy::default(),
             heartbeat: Duration::from_secs(5),
             windows: Windows::default(),
+            consumer_name: default_consumer_name().to_owned(),
         }
     }
+}
+
+/// `pipeline-{pid}-{8 hex digits of a random uuid}`, drawn once per process.
+///
+/// ```
+/// let name = pipeline::config::feedback::default_consumer_name();
+/// assert!(name.starts_with(&format!("pipeline-{}-", std::process::id())));
+/// assert_eq!(name, pipeline::config::feedback::default_consumer_name());
+/// ```
+pub fn default_consumer_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        format!("pipeline-{}-{}", std::process::id(), &random[..8])
+    })
 }
 
 impl FeedbackSettings {
@@ -76,12 +99,14 @@ impl FeedbackSettings {
                 ),
             )
         })?;
+        let consumer_name = env.name(CONSUMER_NAME, default_consumer_name())?;
         Ok(Self {
             enabled,
             provider_name,
             policy,
             heartbeat,
             windows,
+            consumer_name,
         })
     }
 }

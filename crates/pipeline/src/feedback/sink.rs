@@ -1,5 +1,5 @@
 //! Where applied rate adjustments are published: the [`AdjustmentSink`] seam and two
-//! in-process implementations (the bus-backed one lives with the Pulse consumer).
+//! in-process implementations (the bus-backed one is [`super::PulseAdjustmentSink`]).
 
 use async_trait::async_trait;
 use core_contracts::{BoxError, RateAdjustment};

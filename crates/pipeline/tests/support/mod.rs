@@ -1,9 +1,12 @@
 //! Shared test doubles: a recording rate controller, a recording bar submitter, a failing
-//! adjustment sink and an environment built from pairs.
+//! adjustment sink, an environment built from pairs, and the Pulse bus on each backend
+//! ([`bus`]).
 
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
+pub mod bus;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -11,11 +14,12 @@ use core_contracts::{Bar, BoxError, RateAdjustment, RateController};
 use pipeline::AdjustmentSink;
 use pipeline::BarSubmitter;
 
-/// Records every adjustment; refuses them while `fail` is set.
+/// Records every adjustment; refuses them while `fail` is set, counting the refusals.
 #[derive(Debug, Default)]
 pub struct RecordingController {
     pub applied: Mutex<Vec<RateAdjustment>>,
     pub fail: AtomicBool,
+    pub refused: AtomicU64,
 }
 
 impl RecordingController {
@@ -35,6 +39,7 @@ impl RecordingController {
 impl RateController for RecordingController {
     async fn apply(&self, adjustment: RateAdjustment) -> Result<(), BoxError> {
         if self.fail.load(Ordering::SeqCst) {
+            self.refused.fetch_add(1, Ordering::SeqCst);
             return Err("controller refused".into());
         }
         self.applied
