@@ -8,6 +8,8 @@
 //!   clock controls.
 //! - [`config::StoreSettings`]: settings read from the environment; [`sink::open_sink`]: the
 //!   SQLite, PostgreSQL or memory sink a `DATABASE_URL` names.
+//! - [`pulse::PulseFeedbackPublisher`] and [`pulse::spawn_heartbeat`]: feedback on the Pulse
+//!   bus, with a level heartbeat.
 //! - [`http::router`]: health, readiness, metrics and admin routes;
 //!   [`webhook::WebhookBroadcaster`]: the feedback webhook.
 
@@ -17,6 +19,7 @@ pub mod coordinator;
 pub mod dead_letter;
 pub mod feedback;
 pub mod http;
+pub mod pulse;
 pub mod queue;
 pub mod sink;
 pub mod telemetry;

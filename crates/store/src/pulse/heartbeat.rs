@@ -1,0 +1,37 @@
+//! The level heartbeat: every `MDS_FB_HEARTBEAT_SEC`, each coordinator registered on the
+//! feedback bus re-publishes its current level and queue size.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pulse::CancellationToken;
+use tokio::task::JoinHandle;
+
+use super::PulseFeedbackPublisher;
+use crate::feedback::FeedbackBus;
+
+/// Spawns the heartbeat: at once and then every `every`, the current event of every
+/// coordinator registered on `bus` is published; stops when `shutdown` is cancelled.
+/// Failures are logged and counted by Pulse, and the next beat carries on.
+pub fn spawn_heartbeat(
+    bus: FeedbackBus,
+    publisher: Arc<PulseFeedbackPublisher>,
+    every: Duration,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every.max(Duration::from_millis(1)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = ticker.tick() => {}
+            }
+            for event in bus.current_events() {
+                if let Err(error) = publisher.publish_event(&event).await {
+                    tracing::warn!(coordinator = event.coordinator_id, %error, "heartbeat publish failed");
+                }
+            }
+        }
+    })
+}
