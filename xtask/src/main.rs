@@ -1,12 +1,15 @@
 //! Project automation, run as `cargo xtask <command>`.
 //!
 //! - `schema-export [--check]`: write `schemas/` from the DTOs, or check it is up to date.
+//! - `bench [--collect-only]`: run every benchmark and write `docs/benchmarks.md`.
 
+mod bench;
 mod schema_export;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask schema-export [--check]";
+const USAGE: &str =
+    "usage: cargo xtask schema-export [--check] | cargo xtask bench [--collect-only]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -14,6 +17,8 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["schema-export"] => schema_export::write(&schema_export::schemas_dir()),
         ["schema-export", "--check"] => schema_export::check(&schema_export::schemas_dir()),
+        ["bench"] => bench::run(&schema_export::workspace_root(), false),
+        ["bench", "--collect-only"] => bench::run(&schema_export::workspace_root(), true),
         _ => Err(USAGE.to_owned()),
     };
     match result {

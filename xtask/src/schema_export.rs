@@ -8,12 +8,17 @@ use similar::TextDiff;
 
 const REGENERATE: &str = "cargo xtask schema-export";
 
-/// The workspace's `schemas/` directory.
-pub fn schemas_dir() -> PathBuf {
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap_or(Path::new("."))
-        .join("schemas")
+        .to_owned()
+}
+
+/// The workspace's `schemas/` directory.
+pub fn schemas_dir() -> PathBuf {
+    workspace_root().join("schemas")
 }
 
 /// Writes every schema file under `dir` and removes stale `.json` files there.

@@ -300,8 +300,15 @@ fn bench_backend(
     );
 }
 
-/// `redis-benchmark` XADD of the same data at pipeline depth `depth`: requests per second.
-fn redis_benchmark(key: &str, data: &str, depth: usize, requests: usize) -> Option<f64> {
+/// `redis-benchmark` XADD of the same data at pipeline depth `depth` over `clients`
+/// connections: requests per second.
+fn redis_benchmark(
+    key: &str,
+    data: &str,
+    depth: usize,
+    clients: usize,
+    requests: usize,
+) -> Option<f64> {
     let url = redis_url();
     let host_port = url
         .trim_start_matches("redis://")
@@ -381,11 +388,21 @@ fn main() {
         bench_backend(&mut c, &rt, &mut summary, "redis", &redis);
         let data = serde_json::to_string(&sealed(&redis, 1)[0]).expect("encodes");
         let key = format!("{prefix}redis-benchmark");
-        if let Some(rps) = redis_benchmark(&key, &data, BATCH, 200_000) {
-            summary.value(&format!("redis-benchmark XADD -P {BATCH} (events/s)"), rps);
+        // One connection, as our publisher uses: the like-for-like reference.
+        for (depth, requests) in [(BATCH, 200_000), (1, 20_000)] {
+            if let Some(rps) = redis_benchmark(&key, &data, depth, 1, requests) {
+                summary.value(
+                    &format!("redis-benchmark XADD -P {depth} -c 1 (events/s)"),
+                    rps,
+                );
+            }
         }
-        if let Some(rps) = redis_benchmark(&key, &data, 1, 20_000) {
-            summary.value("redis-benchmark XADD -P 1 (events/s)", rps);
+        // redis-benchmark's default of 50 connections, for scale.
+        if let Some(rps) = redis_benchmark(&key, &data, BATCH, 50, 500_000) {
+            summary.value(
+                &format!("redis-benchmark XADD -P {BATCH} -c 50 (events/s)"),
+                rps,
+            );
         }
         cleanup(&prefix);
     } else {
