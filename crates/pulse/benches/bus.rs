@@ -329,6 +329,8 @@ fn redis_benchmark(
             &requests.to_string(),
             "-P",
             &depth.to_string(),
+            "-c",
+            &clients.to_string(),
         ])
         .args(["XADD", key, "MAXLEN", "~", "100000", "*", "data", data])
         .output()

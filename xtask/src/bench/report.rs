@@ -162,7 +162,7 @@ mod tests {
                 300_000.0,
             ),
             (
-                "redis-benchmark XADD -P 100 (events/s)".to_owned(),
+                "redis-benchmark XADD -P 100 -c 1 (events/s)".to_owned(),
                 500_000.0,
             ),
         ]);
