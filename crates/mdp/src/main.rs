@@ -1,13 +1,75 @@
-//! The `mdp` binary. It has no subcommands yet; it prints its version and the contract
-//! versions it speaks.
+//! The `mdp` binary: `mdp run` (the whole loop in one process), the `store` and `pipeline`
+//! services, Pulse inspection and dead-letter replay. Errors are reported with their
+//! context and a non-zero exit status.
 
-use core_contracts::{Track, schema::CORE_VERSION};
+mod cli;
+mod http;
+mod run;
+mod shutdown;
+mod sink;
+mod source;
+mod telemetry;
+mod wiring;
 
-fn main() {
-    let tracks: Vec<&str> = Track::ALL.iter().map(|t| t.as_str()).collect();
-    println!(
-        "mdp {} (core contracts {CORE_VERSION}, tracks {})",
-        env!("CARGO_PKG_VERSION"),
-        tracks.join(", ")
-    );
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Run(_) | Command::Pulse(_) => "warn",
+        _ => "info",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("mdp: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("mdp: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(args) => {
+            let json = args.json;
+            let summary = run::run(args).await?;
+            if json {
+                println!("{}", serde_json::to_string(&summary)?);
+            } else {
+                print!("{summary}");
+            }
+            if summary.dropped > 0 {
+                eprintln!("mdp: error: {} bars were dropped", summary.dropped);
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Store(_)
+        | Command::Pipeline(_)
+        | Command::Pulse(_)
+        | Command::ReplayDeadLetters(_) => {
+            anyhow::bail!("not implemented yet")
+        }
+    }
 }

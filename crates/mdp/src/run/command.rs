@@ -1,0 +1,147 @@
+//! The body of `mdp run`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use pipeline::PipelineSettings;
+use pipeline::source::Pump;
+use pulse::CancellationToken;
+use store::config::StoreSettings;
+use store::http::{HttpState, router};
+use tokio::time::Instant;
+
+use super::levels::count_levels;
+use super::progress::Progress;
+use super::{CoordinatorSubmitter, Summary};
+use crate::cli::RunArgs;
+use crate::source::SourcePlan;
+use crate::telemetry::Metrics;
+use crate::wiring::{PipelineSide, StoreSide, open_pulse};
+use crate::{http, shutdown, sink};
+
+/// Default length of a run of the endless synthetic source without `--bars`/`--duration`.
+const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+
+/// Runs the loop and returns its summary; fails on bad configuration.
+pub async fn run(args: RunArgs) -> anyhow::Result<Summary> {
+    let store_settings = StoreSettings::from_env().context("invalid store settings")?;
+    let pipeline_settings = PipelineSettings::from_env().context("invalid pipeline settings")?;
+    let sink_choice = sink::SinkChoice::new(
+        args.store.sink.as_deref(),
+        args.store.sink_rate,
+        &store_settings,
+    )?;
+    let plan = SourcePlan::new(
+        &args.pipeline,
+        &pipeline_settings.source,
+        &pipeline_settings.feedback.provider_name,
+    );
+    let duration = match args.pipeline.duration {
+        Some(secs) => Some(
+            Duration::try_from_secs_f64(secs)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .with_context(|| format!("invalid --duration {secs}: expected seconds > 0"))?,
+        ),
+        None if plan.is_finite() => None,
+        None => Some(DEFAULT_DURATION),
+    };
+    let bars = plan.open(0)?;
+
+    let metrics = Metrics::default();
+    let pulse = open_pulse(args.bus, metrics.pulse.clone()).await?;
+    let sink = sink::open(&sink_choice, &store_settings, metrics.sink.clone()).await?;
+    let coord_id = args
+        .store
+        .coord_id
+        .clone()
+        .unwrap_or_else(|| "mdp-run".to_owned());
+    let background = CancellationToken::new();
+    let store = StoreSide::start(
+        &coord_id,
+        &store_settings,
+        &args.store.dead_letter_file,
+        sink,
+        pulse.clone(),
+        &metrics,
+        background.clone(),
+    )?;
+    let levels = count_levels(&store.feedback);
+    let pipeline = PipelineSide::start(&pipeline_settings, args.pipeline.rate, pulse, &metrics)?;
+
+    if let Some(port) = args.port {
+        let coordinator = store.coordinator.clone();
+        let state = HttpState::new("mdp-run", env!("CARGO_PKG_VERSION"))
+            .with_metrics(metrics.registry())
+            .with_components(Arc::new(move || vec![coordinator.health_component()]));
+        let (addr, _) = http::serve(router(state), port, background.clone()).await?;
+        eprintln!("metrics and health on http://{addr}/metrics");
+    }
+
+    let store_level = store.coordinator.clone();
+    let submitter = CoordinatorSubmitter::new(store.coordinator.clone());
+    let pump = Pump::new(
+        Arc::clone(&pipeline.rates),
+        pipeline.provider.clone(),
+        Arc::new(submitter.clone()),
+    )
+    .batch_size(pipeline_settings.source.batch_size)
+    .with_metrics(metrics.pipeline.clone());
+    let progress = Progress::start(
+        store.coordinator.clone(),
+        Arc::clone(&pipeline.recorder),
+        !args.json,
+    );
+
+    let started = Instant::now();
+    let deadline = async {
+        match duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let (ended_by, failure) = tokio::select! {
+        result = pump.run(bars) => match result {
+            Ok(_) if plan.limit.is_some() => ("bars".to_owned(), None),
+            Ok(_) => ("end_of_source".to_owned(), None),
+            Err(error) => ("error".to_owned(), Some(error)),
+        },
+        () = deadline => ("duration".to_owned(), None),
+        signal = shutdown::signal() => (signal.to_owned(), None),
+    };
+    submitter.settle().await;
+    let recorder = Arc::clone(&pipeline.recorder);
+    pipeline.stop().await;
+    let capacity = store.coordinator.config().capacity.get();
+    let stats = store.stop().await;
+    let final_level = store_level.current_level().as_str().to_owned();
+    let peak = progress.stop().await;
+    background.cancel();
+    let seconds = started.elapsed().as_secs_f64();
+    let (seconds_at_scale, rate_adjustments) = recorder.spent();
+    let summary = Summary {
+        ended_by,
+        seconds,
+        offered: submitter.offered(),
+        written: stats.written,
+        dead_lettered: stats.dead_lettered,
+        dropped: stats.dropped + stats.lost,
+        bars_per_sec: stats.written as f64 / seconds.max(1e-9),
+        capacity,
+        peak_queue_depth: peak,
+        final_level,
+        feedback_events: levels.await.unwrap_or_default(),
+        rate_adjustments,
+        seconds_at_scale,
+        sink: sink_choice.url.to_string(),
+        dead_letter_file: args.store.dead_letter_file.display().to_string(),
+    };
+    if let Some(error) = failure {
+        return Err(anyhow::Error::new(error).context(format!(
+            "the pipeline stopped after {} bars",
+            summary.offered
+        )));
+    }
+    Ok(summary)
+}

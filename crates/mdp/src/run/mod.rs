@@ -1,0 +1,12 @@
+//! `mdp run`: the whole loop in one process (pipeline -> coordinator -> sink, feedback back
+//! through Pulse), with a progress line and a summary.
+
+mod command;
+mod levels;
+mod progress;
+mod submitter;
+mod summary;
+
+pub use command::run;
+pub use submitter::CoordinatorSubmitter;
+pub use summary::Summary;

@@ -1,0 +1,65 @@
+//! Opens the sink the flags and the environment name, with its wrappers.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use store::config::{DatabaseUrl, StoreSettings};
+use store::sink::{Sink, SinkOptions, open_database};
+use store::telemetry::SinkMetrics;
+
+use super::{FAULT_FILE_VAR, FaultSwitchSink, ThrottledSink};
+
+/// What to open: the URL (flag, else `DATABASE_URL`, else sqlite://mdp.db) and the limits.
+#[derive(Debug, Clone)]
+pub struct SinkChoice {
+    /// The database.
+    pub url: DatabaseUrl,
+    /// A write rate limit in bars per second.
+    pub rate: Option<f64>,
+}
+
+impl SinkChoice {
+    /// The choice of `--sink`/`--sink-rate` over the store settings.
+    pub fn new(
+        flag: Option<&str>,
+        rate: Option<f64>,
+        settings: &StoreSettings,
+    ) -> anyhow::Result<Self> {
+        let url = match flag {
+            Some(raw) => DatabaseUrl::parse(raw).map_err(|expected| {
+                anyhow::anyhow!("invalid --sink {raw:?}: expected {expected}")
+            })?,
+            None => settings.sink.database_url.clone(),
+        };
+        if let Some(rate) = rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            bail!("invalid --sink-rate {rate}: expected a number of bars per second > 0");
+        }
+        Ok(Self { url, rate })
+    }
+}
+
+/// Opens the sink with its metrics, then the rate limit and the fault switch
+/// (`MDP_SINK_FAULT_FILE`) when configured.
+pub async fn open(
+    choice: &SinkChoice,
+    settings: &StoreSettings,
+    metrics: SinkMetrics,
+) -> anyhow::Result<Arc<dyn Sink>> {
+    let options = SinkOptions {
+        postgres: settings.sink.postgres.clone(),
+        metrics: Some(metrics),
+    };
+    let mut sink = open_database(&choice.url, &options)
+        .await
+        .with_context(|| format!("cannot open the sink {}", choice.url))?;
+    if let Some(rate) = choice.rate {
+        sink = Arc::new(ThrottledSink::new(sink, rate));
+    }
+    if let Some(path) = std::env::var_os(FAULT_FILE_VAR).filter(|p| !p.is_empty()) {
+        tracing::warn!(path = ?path, "sink fault switch armed: writes fail while the file exists");
+        sink = Arc::new(FaultSwitchSink::new(sink, path.into()));
+    }
+    Ok(sink)
+}

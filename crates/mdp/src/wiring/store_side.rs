@@ -1,0 +1,114 @@
+//! The store side: a `WriteCoordinator` on the sink, its `FeedbackBus`, the Pulse publisher
+//! attached to it and the level heartbeat.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use pulse::{CancellationToken, Pulse};
+use store::config::StoreSettings;
+use store::coordinator::{BreakerConfig, CoordinatorConfig, RetryPolicy, WriteCoordinator};
+use store::feedback::{AttachedSubscriber, FeedbackBus};
+use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat};
+use store::sink::Sink;
+use tokio::task::JoinHandle;
+
+use crate::telemetry::Metrics;
+
+/// The running store side.
+pub struct StoreSide {
+    /// The coordinator bars are submitted to.
+    pub coordinator: WriteCoordinator,
+    /// Its feedback bus.
+    pub feedback: FeedbackBus,
+    /// The sink it writes to.
+    pub sink: Arc<dyn Sink>,
+    publisher: AttachedSubscriber,
+    heartbeat: JoinHandle<()>,
+}
+
+/// The coordinator settings of the store settings.
+pub fn coordinator_config(
+    coord_id: &str,
+    settings: &StoreSettings,
+    dead_letters: &Path,
+) -> CoordinatorConfig {
+    let mut config = CoordinatorConfig::new(coord_id, dead_letters);
+    let c = &settings.coordinator;
+    config.capacity = c.capacity;
+    config.workers = c.workers;
+    config.batch_size = c.batch_size;
+    config.flush_interval = c.flush_interval;
+    let r = &settings.retry;
+    config.retry = RetryPolicy {
+        max_attempts: r.max_attempts,
+        initial_backoff: r.initial_backoff,
+        multiplier: r.multiplier,
+        max_backoff: r.max_backoff,
+        ..RetryPolicy::default()
+    };
+    config.breaker = BreakerConfig {
+        failure_threshold: settings.breaker.failure_threshold,
+        open_for: settings.breaker.half_open_after,
+    };
+    config
+}
+
+impl std::fmt::Debug for StoreSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSide")
+            .field("coordinator", &self.coordinator)
+            .field("sink", &self.sink.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreSide {
+    /// Starts the coordinator `coord_id` on `sink`, publishing its feedback on `pulse`
+    /// until `shutdown` is cancelled.
+    pub fn start(
+        coord_id: &str,
+        settings: &StoreSettings,
+        dead_letters: &Path,
+        sink: Arc<dyn Sink>,
+        pulse: Pulse,
+        metrics: &Metrics,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let feedback = FeedbackBus::new();
+        let config = coordinator_config(coord_id, settings, dead_letters);
+        let coordinator = WriteCoordinator::builder(config, Arc::clone(&sink))
+            .bus(feedback.clone())
+            .metrics(metrics.coordinator.clone())
+            .start()
+            .context("cannot start the write coordinator")?;
+        let publisher = Arc::new(PulseFeedbackPublisher::new(pulse));
+        let attached = feedback.attach("pulse", publisher.clone());
+        let heartbeat = spawn_heartbeat(
+            feedback.clone(),
+            publisher,
+            settings.feedback.heartbeat,
+            shutdown,
+        );
+        Ok(Self {
+            coordinator,
+            feedback,
+            sink,
+            publisher: attached,
+            heartbeat,
+        })
+    }
+
+    /// Stops the coordinator (draining every accepted bar to the sink or the dead-letter
+    /// file), lets the last feedback events go out, and closes the sink.
+    pub async fn stop(self) -> store::coordinator::CoordinatorStats {
+        let stats = self.coordinator.stop(true).await;
+        self.heartbeat.abort();
+        self.feedback.close();
+        self.publisher.join().await;
+        if let Err(error) = self.sink.close().await {
+            tracing::warn!(%error, "closing the sink failed");
+        }
+        stats
+    }
+}

@@ -1,0 +1,87 @@
+//! `mdp run` end to end: a sink throttled to a fixed rate, a pipeline offering ten times that
+//! rate, and the feedback loop keeping the queue bounded without losing a bar.
+
+mod support;
+
+use serde_json::Value;
+use support::{mdp, output, sqlite_rows};
+
+fn summary(stdout: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(stdout);
+    let line = text.lines().last().expect("a summary line");
+    serde_json::from_str(line).expect("the summary is JSON")
+}
+
+#[test]
+fn a_slow_sink_pauses_the_pipeline_and_every_offered_bar_is_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("run.db");
+    let mut cmd = mdp();
+    cmd.current_dir(dir.path())
+        .env("MDS_COORDINATOR_CAPACITY", "1000")
+        .env("MDS_COORDINATOR_BATCH_SIZE", "200")
+        .args(["run", "--json", "--bars", "6000", "--rate", "20000"])
+        .args(["--sink-rate", "2000", "--sink"])
+        .arg(format!("sqlite://{}", db.display()));
+    let out = output(cmd);
+    assert!(
+        out.status.success(),
+        "mdp run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out.stdout);
+    let n = |key: &str| s[key].as_u64().unwrap_or_else(|| panic!("{key} in {s}"));
+    assert_eq!(n("offered"), 6000, "{s}");
+    assert_eq!(n("written"), 6000, "{s}");
+    assert_eq!(n("dropped"), 0, "{s}");
+    assert_eq!(n("dead_lettered"), 0, "{s}");
+    assert!(n("peak_queue_depth") <= n("capacity"), "{s}");
+    assert!(
+        s["feedback_events"]["hard"].as_u64() >= Some(1),
+        "never hard: {s}"
+    );
+    assert!(
+        s["feedback_events"]["ok"].as_u64() >= Some(1),
+        "never back to ok: {s}"
+    );
+    assert_eq!(s["final_level"], "ok", "{s}");
+    assert!(
+        s["seconds_at_scale"]["0.00"].as_f64() > Some(0.0),
+        "the pipeline never paused: {s}"
+    );
+    assert_eq!(sqlite_rows(&db), 6000);
+}
+
+#[test]
+fn bad_configuration_exits_non_zero_with_a_message_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    type Case = (
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
+    let cases: [Case; 4] = [
+        (&["run", "--sink", "mysql://x"], &[], "--sink"),
+        (&["run", "--sink-rate", "0"], &[], "--sink-rate"),
+        (
+            &["run"],
+            &[("MDS_COORDINATOR_CAPACITY", "zero")],
+            "MDS_COORDINATOR_CAPACITY",
+        ),
+        (
+            &["run"],
+            &[("EVENT_BUS_BACKEND", "kafka")],
+            "EVENT_BUS_BACKEND",
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let mut cmd = mdp();
+        cmd.current_dir(dir.path())
+            .args(args)
+            .envs(env.iter().copied());
+        let out = output(cmd);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} {env:?} succeeded");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
