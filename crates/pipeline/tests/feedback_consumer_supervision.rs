@@ -3,122 +3,22 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use async_trait::async_trait;
 use core_contracts::{BackpressureLevel, FeedbackEvent};
 use pipeline::config::FeedbackSettings;
 use pipeline::feedback::{FeedbackConsumer, FeedbackHandler, GROUP, PulseAdjustmentSink};
 use pipeline::rate::{ProviderConfig, RateCoordinator, RateCoordinatorAdapter};
-use pulse::backend::memory::InMemoryBus;
-use pulse::backend::{DeadLetter, FailPolicy};
 use pulse::stream::{FEEDBACK, RATE_ADJUSTMENT};
-use pulse::{
-    BackendKind, BusError, CancellationToken, EventBus, FailOutcome, Pulse, RawEntry, StreamReader,
-};
+use pulse::testing::FlakyBus;
+use pulse::{BackendKind, CancellationToken, EventBus, Pulse};
 use support::bus::{test_config, unique_prefix};
 use tokio::time::Instant;
 
-/// An in-memory bus whose first `failures` reader openings fail as if Redis were down.
-struct Flaky {
-    inner: InMemoryBus,
-    failures: AtomicU32,
-}
-
-#[async_trait]
-impl EventBus for Flaky {
-    fn kind(&self) -> &'static str {
-        "flaky"
-    }
-    async fn publish(&self, key: &str, data: &str, maxlen: usize) -> Result<String, BusError> {
-        self.inner.publish(key, data, maxlen).await
-    }
-    async fn publish_batch(
-        &self,
-        key: &str,
-        data: &[String],
-        maxlen: usize,
-    ) -> Result<Vec<String>, BusError> {
-        self.inner.publish_batch(key, data, maxlen).await
-    }
-    async fn ensure_group(&self, key: &str, group: &str) -> Result<(), BusError> {
-        self.inner.ensure_group(key, group).await
-    }
-    async fn reader(&self) -> Result<Box<dyn StreamReader>, BusError> {
-        let failing = self
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
-                left.checked_sub(1)
-            })
-            .is_ok();
-        if failing {
-            return Err(BusError::Unavailable("connection refused".into()));
-        }
-        self.inner.reader().await
-    }
-    async fn ack(&self, key: &str, group: &str, ids: &[String]) -> Result<(), BusError> {
-        self.inner.ack(key, group, ids).await
-    }
-    async fn touch(
-        &self,
-        key: &str,
-        group: &str,
-        consumer: &str,
-        ids: &[String],
-    ) -> Result<(), BusError> {
-        self.inner.touch(key, group, consumer, ids).await
-    }
-    async fn fail(
-        &self,
-        key: &str,
-        group: &str,
-        consumer: &str,
-        id: &str,
-        reason: &str,
-        policy: FailPolicy,
-    ) -> Result<FailOutcome, BusError> {
-        self.inner
-            .fail(key, group, consumer, id, reason, policy)
-            .await
-    }
-    async fn dead_letter(
-        &self,
-        key: &str,
-        group: &str,
-        entry: &RawEntry,
-        reason: &str,
-        deliveries: u32,
-    ) -> Result<(), BusError> {
-        self.inner
-            .dead_letter(key, group, entry, reason, deliveries)
-            .await
-    }
-    async fn dead_letters(&self, key: &str, count: usize) -> Result<Vec<DeadLetter>, BusError> {
-        self.inner.dead_letters(key, count).await
-    }
-    async fn remove_dead_letters(&self, key: &str, ids: &[String]) -> Result<(), BusError> {
-        self.inner.remove_dead_letters(key, ids).await
-    }
-    async fn len(&self, key: &str) -> Result<u64, BusError> {
-        self.inner.len(key).await
-    }
-    async fn pending(&self, key: &str, group: &str) -> Result<u64, BusError> {
-        self.inner.pending(key, group).await
-    }
-    async fn health(&self) -> BTreeMap<String, String> {
-        self.inner.health().await
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn the_consumer_resubscribes_after_bus_errors_and_applies_the_waiting_event() {
-    let bus = Arc::new(Flaky {
-        inner: InMemoryBus::new(),
-        failures: AtomicU32::new(2),
-    });
+    let bus = Arc::new(FlakyBus::new(2));
     let pulse = Pulse::new(
         bus.clone(),
         test_config(BackendKind::InMemory, &unique_prefix()),

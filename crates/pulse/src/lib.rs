@@ -10,6 +10,7 @@
 //! - [`Pulse`]: typed publish and subscribe over the DTOs of `core-contracts`.
 //! - [`ConsumerRunner`]: a supervised handler loop with acks, fails and idempotency.
 //! - [`PulseConfig`]: settings from the environment; [`PulseMetrics`]: telemetry.
+//! - `testing` (feature `testing`): the test support other crates share.
 
 pub mod backend;
 pub mod codec;
@@ -21,6 +22,8 @@ mod runner;
 pub mod stream;
 mod subscription;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use backend::{DeadLetter, EventBus, FailOutcome, RawEntry, StreamReader};
 pub use config::{BackendKind, ConfigError, Enforcement, PulseConfig, redact_url};

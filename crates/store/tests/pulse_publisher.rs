@@ -9,94 +9,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use core_contracts::{BackpressureLevel, FeedbackEvent, Track};
-use pulse::backend::memory::InMemoryBus;
-use pulse::backend::redis_streams::RedisStreamsBus;
-use pulse::{BackendKind, CancellationToken, EventBus, Pulse, PulseConfig, Subscription};
+use pulse::testing::Harness;
+use pulse::{CancellationToken, Pulse, Subscription};
 use store::coordinator::{CoordinatorConfig, WriteCoordinator};
 use store::feedback::FeedbackBus;
 use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat};
 use store::sink::memory::MemorySink;
 
-const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
-
-/// A private bus per test: in memory, or the local Redis under a unique key prefix (keys
-/// deleted on drop). Under `CI=true` an unreachable Redis fails the test.
-struct Backend {
-    bus: Arc<dyn EventBus>,
-    kind: BackendKind,
-    prefix: String,
-}
-
-impl Backend {
-    fn memory() -> Self {
-        Self {
-            bus: Arc::new(InMemoryBus::new()),
-            kind: BackendKind::InMemory,
-            prefix: prefix(),
-        }
-    }
-
-    async fn redis() -> Option<Self> {
-        let up = redis::Client::open(REDIS_URL)
-            .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
-            .is_ok();
-        if !up {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "Redis is not reachable at {REDIS_URL} and CI=true: Redis tests may not skip in CI"
-            );
-            eprintln!("\n!!!! SKIPPING: Redis is not reachable at {REDIS_URL} !!!!\n");
-            return None;
-        }
-        let prefix = prefix();
-        let bus = RedisStreamsBus::connect(&config(BackendKind::Redis, &prefix, Track::V1))
-            .await
-            .expect("connects");
-        Some(Self {
-            bus: Arc::new(bus),
-            kind: BackendKind::Redis,
-            prefix,
-        })
-    }
-
-    /// A `Pulse` on `track`, with streams of its own (the prefix names the track).
-    fn pulse(&self, track: Track) -> Pulse {
-        let prefix = format!("{}{track}:", self.prefix);
-        Pulse::new(self.bus.clone(), config(self.kind, &prefix, track))
-    }
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        if self.kind != BackendKind::Redis {
-            return;
-        }
-        if let Ok(mut conn) = redis::Client::open(REDIS_URL).and_then(|c| c.get_connection()) {
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{}*", self.prefix))
-                .query(&mut conn)
-                .unwrap_or_default();
-            if !keys.is_empty() {
-                let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query(&mut conn);
-            }
-        }
-    }
-}
-
-fn prefix() -> String {
-    format!("t{}:", uuid::Uuid::new_v4().simple())
-}
-
-fn config(backend: BackendKind, prefix: &str, track: Track) -> PulseConfig {
-    PulseConfig {
-        backend,
-        redis_url: REDIS_URL.into(),
-        key_prefix: prefix.into(),
-        track,
-        block: Duration::from_millis(50),
-        idle_timeout: Duration::from_millis(300),
-        ..PulseConfig::default()
-    }
+/// A `Pulse` on `track` with streams of its own (the key prefix names the track).
+fn pulse_on(harness: &Harness, track: Track) -> Pulse {
+    let prefix = format!("{}{track}:", harness.prefix);
+    harness.pulse_with(|c| {
+        c.track = track;
+        c.key_prefix = prefix;
+    })
 }
 
 async fn next(
@@ -109,9 +35,9 @@ async fn next(
         .envelope
 }
 
-async fn envelope_carries_key_headers_and_track(backend: Backend) {
+async fn envelope_carries_key_headers_and_track(backend: Harness) {
     for track in Track::ALL {
-        let pulse = backend.pulse(track);
+        let pulse = pulse_on(&backend, track);
         let mut sub = pulse
             .subscribe::<FeedbackEvent>(pulse::stream::FEEDBACK, "pipeline", "c1")
             .await
@@ -156,8 +82,8 @@ async fn envelope_carries_key_headers_and_track(backend: Backend) {
     }
 }
 
-async fn bus_events_reach_the_stream_and_the_heartbeat_repeats_the_level(backend: Backend) {
-    let pulse = backend.pulse(Track::V2);
+async fn bus_events_reach_the_stream_and_the_heartbeat_repeats_the_level(backend: Harness) {
+    let pulse = pulse_on(&backend, Track::V2);
     let mut sub = pulse
         .subscribe::<FeedbackEvent>(pulse::stream::FEEDBACK, "pipeline", "c1")
         .await
@@ -213,7 +139,7 @@ macro_rules! both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    super::$case(super::Backend::memory()).await;
+                    super::$case(pulse::testing::Harness::memory()).await;
                 }
             )*
         }
@@ -221,7 +147,7 @@ macro_rules! both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    if let Some(backend) = super::Backend::redis().await {
+                    if let Some(backend) = pulse::testing::Harness::redis().await {
                         super::$case(backend).await;
                     }
                 }

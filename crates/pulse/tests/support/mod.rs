@@ -1,132 +1,16 @@
-//! Shared helpers of the pulse tests: a harness per backend with its own key prefix, the
-//! local Redis (a failure under `CI=true` when unreachable, a loud skip otherwise), and a
-//! private `redis-server` for tests that kill it.
+//! Helpers of the pulse tests: the shared test support of the crate (feature `testing`) and
+//! a feedback event numbered for telling events apart.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-pub mod redis_server;
+pub use pulse::testing::{Harness, redis_available, redis_url, test_config, unique_prefix};
 
-use std::num::{NonZeroU32, NonZeroUsize};
-use std::sync::Arc;
-use std::time::Duration;
+pub mod redis_server {
+    //! The private `redis-server` of the shared test support.
+    pub use pulse::testing::RedisServer;
+}
 
 use core_contracts::{BackpressureLevel, FeedbackEvent};
-use pulse::backend::memory::InMemoryBus;
-use pulse::backend::redis_streams::RedisStreamsBus;
-use pulse::{BackendKind, EventBus, Pulse, PulseConfig};
-
-/// The Redis the tests use: `MDP_TEST_REDIS_URL` or the local default.
-pub fn redis_url() -> String {
-    std::env::var("MDP_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
-}
-
-/// Whether Redis answers; under `CI=true` an unreachable Redis fails the test.
-pub fn redis_available() -> bool {
-    let url = redis_url();
-    let reachable = redis::Client::open(url.as_str())
-        .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
-        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
-        .is_ok();
-    if !reachable {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("Redis is not reachable at {url} and CI=true: Redis tests may not skip in CI");
-        }
-        eprintln!(
-            "\n!!!! SKIPPING: Redis is not reachable at {url}; start it to run this test !!!!\n"
-        );
-    }
-    reachable
-}
-
-/// A test's view of one backend, with a unique key prefix; Redis keys are deleted on drop.
-pub struct Harness {
-    pub bus: Arc<dyn EventBus>,
-    pub prefix: String,
-    redis: Option<String>,
-}
-
-/// A config for fast tests: short idle timeout and blocking reads.
-pub fn test_config(backend: BackendKind, prefix: &str) -> PulseConfig {
-    PulseConfig {
-        backend,
-        redis_url: redis_url(),
-        key_prefix: prefix.to_owned(),
-        max_deliveries: NonZeroU32::new(3).expect("non-zero"),
-        idle_timeout: Duration::from_millis(300),
-        block: Duration::from_millis(50),
-        read_count: NonZeroUsize::new(100).expect("non-zero"),
-        ..PulseConfig::default()
-    }
-}
-
-impl Harness {
-    /// A private in-memory bus.
-    pub fn memory() -> Self {
-        Self {
-            bus: Arc::new(InMemoryBus::new()),
-            prefix: unique_prefix(),
-            redis: None,
-        }
-    }
-
-    /// The local Redis, or `None` (after a loud message) when it is unreachable outside CI.
-    pub async fn redis() -> Option<Self> {
-        if !redis_available() {
-            return None;
-        }
-        let prefix = unique_prefix();
-        let bus = RedisStreamsBus::connect(&test_config(BackendKind::Redis, &prefix))
-            .await
-            .expect("redis bus opens");
-        Some(Self {
-            bus: Arc::new(bus),
-            prefix,
-            redis: Some(redis_url()),
-        })
-    }
-
-    fn backend(&self) -> BackendKind {
-        if self.redis.is_some() {
-            BackendKind::Redis
-        } else {
-            BackendKind::InMemory
-        }
-    }
-
-    /// A `Pulse` on this harness's bus with the test config, adjusted by `tweak`.
-    pub fn pulse_with(&self, tweak: impl FnOnce(&mut PulseConfig)) -> Pulse {
-        let mut config = test_config(self.backend(), &self.prefix);
-        tweak(&mut config);
-        Pulse::new(self.bus.clone(), config)
-    }
-
-    /// A `Pulse` with the test config.
-    pub fn pulse(&self) -> Pulse {
-        self.pulse_with(|_| {})
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        let Some(url) = &self.redis else { return };
-        let Ok(mut conn) = redis::Client::open(url.as_str()).and_then(|c| c.get_connection())
-        else {
-            return;
-        };
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}*", self.prefix))
-            .query(&mut conn)
-            .unwrap_or_default();
-        if !keys.is_empty() {
-            let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query(&mut conn);
-        }
-    }
-}
-
-/// A key prefix no other test uses.
-pub fn unique_prefix() -> String {
-    format!("t{}:", uuid::Uuid::new_v4().simple())
-}
 
 /// A valid feedback event whose `queue_size` carries `n`, to tell events apart.
 pub fn event(n: u64) -> FeedbackEvent {

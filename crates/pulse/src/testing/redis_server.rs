@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 /// A `redis-server` child process owned by one test.
 pub struct RedisServer {
+    /// The port it listens on (TLS-only with `tls`).
     pub port: u16,
+    /// Its data directory (and certificates), removed on drop.
     pub dir: PathBuf,
     child: Option<Child>,
     password: Option<String>,
