@@ -5,6 +5,7 @@
 mod cli;
 mod http;
 mod run;
+mod services;
 mod shutdown;
 mod sink;
 mod source;
@@ -65,10 +66,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Store(_)
-        | Command::Pipeline(_)
-        | Command::Pulse(_)
-        | Command::ReplayDeadLetters(_) => {
+        Command::Store(args) => services::run_store(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Pipeline(args) => services::run_pipeline(args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Pulse(_) | Command::ReplayDeadLetters(_) => {
             anyhow::bail!("not implemented yet")
         }
     }
