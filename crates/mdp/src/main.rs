@@ -10,6 +10,7 @@ mod shutdown;
 mod sink;
 mod source;
 mod telemetry;
+mod tools;
 mod wiring;
 
 use std::io::IsTerminal;
@@ -72,8 +73,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Pipeline(args) => services::run_pipeline(args)
             .await
             .map(|()| ExitCode::SUCCESS),
-        Command::Pulse(_) | Command::ReplayDeadLetters(_) => {
-            anyhow::bail!("not implemented yet")
-        }
+        Command::Pulse(args) => tools::run_pulse(args).await.map(|()| ExitCode::SUCCESS),
+        Command::ReplayDeadLetters(args) => tools::replay_dead_letters(args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
     }
 }
