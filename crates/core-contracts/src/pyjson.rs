@@ -64,6 +64,20 @@ pub struct PythonFormatter;
 
 impl Formatter for PythonFormatter {
     fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        // Within Python's fixed-notation range, Rust's shortest round-trip `Display` writes
+        // the same digits; Python adds `.0` to integral values.
+        if (1e-4..1e16).contains(&value.abs()) {
+            let mut buf = [0u8; 40];
+            let mut rest = &mut buf[..];
+            io::Write::write_fmt(&mut rest, format_args!("{value}"))?;
+            let len = 40 - rest.len();
+            let text = &buf[..len];
+            writer.write_all(text)?;
+            if !text.contains(&b'.') {
+                writer.write_all(b".0")?;
+            }
+            return Ok(());
+        }
         writer.write_all(python_float_repr(value).as_bytes())
     }
 
@@ -113,6 +127,36 @@ mod tests {
         ];
         for (value, expected) in cases {
             assert_eq!(python_float_repr(value), expected, "repr of {value:e}");
+        }
+    }
+
+    #[test]
+    fn the_formatter_writes_what_python_float_repr_says() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let value = f64::from_bits(seed);
+            if !value.is_finite() {
+                continue;
+            }
+            let written =
+                String::from_utf8(to_python_compact(&value).expect("serializes")).expect("ascii");
+            assert_eq!(written, python_float_repr(value), "bits {seed:#x}");
+        }
+        for value in [
+            1e-4,
+            9.999e-5,
+            1e16,
+            9_999_999_999_999_998.0,
+            123.0,
+            0.5,
+            1729234567.123,
+        ] {
+            let written =
+                String::from_utf8(to_python_compact(&value).expect("serializes")).expect("ascii");
+            assert_eq!(written, python_float_repr(value));
         }
     }
 
