@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::breaker::CircuitBreaker;
 use super::guard::BreakerGuard;
+use super::outcome::{BatchOutcome, OutcomeFn};
 use super::signals::FeedbackEmitter;
 use super::stats::Counters;
 use super::supervisor::supervise;
@@ -35,6 +36,7 @@ pub struct CoordinatorBuilder {
     bus: Option<FeedbackBus>,
     clock: Option<Arc<dyn Clock>>,
     metrics: Option<CoordinatorMetrics>,
+    on_outcome: Option<OutcomeFn>,
 }
 
 impl std::fmt::Debug for CoordinatorBuilder {
@@ -54,6 +56,7 @@ impl CoordinatorBuilder {
             bus: None,
             clock: None,
             metrics: None,
+            on_outcome: None,
         }
     }
 
@@ -72,6 +75,48 @@ impl CoordinatorBuilder {
     /// Records telemetry in `metrics` (default: a private set).
     pub fn metrics(mut self, metrics: CoordinatorMetrics) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Reports every finished batch to `callback`: `Written` after the sink wrote it,
+    /// `DeadLettered` after it was synced to the dead-letter file
+    /// (by a worker, by `drop_oldest` or by `stop`). Bars neither written nor dead-lettered
+    /// (counted as `lost`) are not reported. The callback runs on the worker: keep it quick
+    /// and non-blocking.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use store::coordinator::{BatchOutcome, CoordinatorConfig, WriteCoordinator};
+    /// use store::sink::MemorySink;
+    ///
+    /// let written = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&written);
+    /// let dir = std::env::temp_dir().join("mdp-doc-outcome");
+    /// let coordinator = WriteCoordinator::builder(
+    ///     CoordinatorConfig::new("bars", dir.join("dead-letters.ndjson")),
+    ///     Arc::new(MemorySink::new()),
+    /// )
+    /// .on_outcome(move |outcome: BatchOutcome<'_>| {
+    ///     if let BatchOutcome::Written { bars } = outcome {
+    ///         seen.fetch_add(bars.len(), Ordering::Relaxed);
+    ///     }
+    /// })
+    /// .start()?;
+    /// let bar: core_contracts::Bar = serde_json::from_str(r#"{"provider":"p","symbol":"S",
+    ///   "resolution":"1m","ts":"2024-05-01T13:30:00Z","open":"1","high":"2","low":"1",
+    ///   "close":"2","volume":"10"}"#)?;
+    /// coordinator.submit(bar).await?;
+    /// coordinator.stop(true).await;
+    /// assert_eq!(written.load(Ordering::Relaxed), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn on_outcome(
+        mut self,
+        callback: impl Fn(BatchOutcome<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_outcome = Some(Arc::new(callback));
         self
     }
 
@@ -139,6 +184,7 @@ impl CoordinatorBuilder {
             metrics: metrics.clone(),
             counters,
             cancel: CancellationToken::new(),
+            on_outcome: self.on_outcome,
         });
         let labels = CoordLabels { coord_id };
         metrics.queue_depth.get_or_create(&labels).set(0);

@@ -1,5 +1,6 @@
 //! The WriteCoordinator of SPEC §4.2: a bounded queue drained by supervised workers that
-//! batch, retry, go through a circuit breaker and dead-letter what cannot be written.
+//! batch, retry, go through a circuit breaker and dead-letter what cannot be written,
+//! reporting the fate of every batch ([`BatchOutcome`]).
 
 mod breaker;
 mod builder;
@@ -7,6 +8,7 @@ mod config;
 mod error;
 mod guard;
 mod health;
+mod outcome;
 mod retry;
 mod signals;
 mod stats;
@@ -18,6 +20,7 @@ pub use breaker::{Admission, BreakerConfig, BreakerState, CircuitBreaker, Transi
 pub use builder::CoordinatorBuilder;
 pub use config::CoordinatorConfig;
 pub use error::{CoordinatorError, SubmitError};
+pub use outcome::BatchOutcome;
 pub use retry::RetryPolicy;
 pub use signals::{REASON_CIRCUIT_CLOSED, REASON_CIRCUIT_OPEN, REASON_HEARTBEAT};
 pub use stats::CoordinatorStats;

@@ -70,7 +70,8 @@ pub(crate) async fn supervise(worker: Arc<Worker>, restart_backoff: Duration) {
     }
 }
 
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
+/// The text of a panic payload.
+pub(super) fn panic_message(panic: &(dyn Any + Send)) -> &str {
     panic
         .downcast_ref::<&str>()
         .copied()

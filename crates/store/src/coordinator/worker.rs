@@ -2,6 +2,7 @@
 //! breaker with retries, and dead-letters it when it fails for good. The batch in hand is kept
 //! in a slot the supervisor can read, so a panic or fatal error loses nothing.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -11,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::RetryPolicy;
 use super::guard::{Admit, BreakerGuard};
+use super::outcome::{BatchOutcome, OutcomeFn};
 use super::stats::Counters;
+use super::supervisor::panic_message;
 use crate::dead_letter::{DeadLetterError, DeadLetterFile, DeadLetterRecord};
 use crate::queue::BoundedQueue;
 use crate::sink::Sink;
@@ -50,6 +53,7 @@ pub(crate) struct WorkerShared {
     pub(crate) metrics: CoordinatorMetrics,
     pub(crate) counters: Arc<Counters>,
     pub(crate) cancel: CancellationToken,
+    pub(crate) on_outcome: Option<OutcomeFn>,
 }
 
 impl WorkerShared {
@@ -75,6 +79,11 @@ impl WorkerShared {
         self.dead_letters.append(&record).await?;
         tracing::warn!(coord_id = %self.coord_id, bars = bars.len(), error, error_type,
             "batch dead-lettered");
+        self.report(BatchOutcome::DeadLettered {
+            bars,
+            file: self.dead_letters.path(),
+            error_type,
+        });
         Counters::add(&self.counters.dead_lettered, bars.len());
         self.metrics
             .items_dropped
@@ -88,6 +97,18 @@ impl WorkerShared {
             })
             .inc_by(bars.len() as u64);
         Ok(())
+    }
+
+    /// Hands `outcome` to the outcome callback, if any. A panicking callback is logged and
+    /// contained: the batch is recorded already and must not be handled twice.
+    pub(crate) fn report(&self, outcome: BatchOutcome<'_>) {
+        let Some(callback) = &self.on_outcome else {
+            return;
+        };
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| callback(outcome))) {
+            tracing::error!(coord_id = %self.coord_id, panic = panic_message(panic.as_ref()),
+                "batch outcome callback panicked");
+        }
     }
 
     pub(crate) fn update_depth(&self) {
@@ -219,6 +240,7 @@ impl Worker {
                     permit.success();
                     s.metrics.batches_written.get_or_create(&self.labels).inc();
                     Counters::add(&s.counters.written, bars.len());
+                    s.report(BatchOutcome::Written { bars });
                     return Ok(());
                 }
                 Err(error) => error,
