@@ -2,24 +2,13 @@
 //! services, Pulse inspection and dead-letter replay. Errors are reported with their
 //! context and a non-zero exit status.
 
-mod cli;
-mod http;
-mod run;
-mod services;
-mod shutdown;
-mod sink;
-mod source;
-mod telemetry;
-mod tools;
-mod wiring;
-
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+use mdp::cli::{Cli, Command};
+use mdp::{run, services, tools};
 use tracing_subscriber::EnvFilter;
-
-use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -53,6 +53,42 @@ const RATIOS: &[Ratio] = &[
         denominator: Figure::Rate("sink_write/psql_copy/10000"),
         target: "(reference)",
     },
+    Ratio {
+        label: "end-to-end loop / raw sink write, SQLite",
+        numerator: Figure::Summary("sqlite end-to-end loop (bars/s)"),
+        denominator: Figure::Summary("sqlite raw sink write (bars/s)"),
+        target: ">= 0.90",
+    },
+    Ratio {
+        label: "end-to-end loop / raw sink write by 4 concurrent writers, SQLite",
+        numerator: Figure::Summary("sqlite end-to-end loop (bars/s)"),
+        denominator: Figure::Summary("sqlite raw sink write, 4 writers (bars/s)"),
+        target: ">= 0.90",
+    },
+    Ratio {
+        label: "end-to-end loop / raw sink write, PostgreSQL",
+        numerator: Figure::Summary("postgres end-to-end loop (bars/s)"),
+        denominator: Figure::Summary("postgres raw sink write (bars/s)"),
+        target: ">= 0.90",
+    },
+    Ratio {
+        label: "end-to-end loop / raw sink write by 4 concurrent writers, PostgreSQL",
+        numerator: Figure::Summary("postgres end-to-end loop (bars/s)"),
+        denominator: Figure::Summary("postgres raw sink write, 4 writers (bars/s)"),
+        target: ">= 0.90",
+    },
+    Ratio {
+        label: "mdp run peak RSS, 10M bars / 1M bars",
+        numerator: Figure::Summary("mdp run peak RSS, 10M bars (KiB)"),
+        denominator: Figure::Summary("mdp run peak RSS, 1M bars (KiB)"),
+        target: "~ 1.0 (flat)",
+    },
+    Ratio {
+        label: "mdp run peak RSS, 10M bars with bus retention 1000 / 1M bars",
+        numerator: Figure::Summary("mdp run peak RSS, 10M bars, bus retention 1000 (KiB)"),
+        denominator: Figure::Summary("mdp run peak RSS, 1M bars (KiB)"),
+        target: "~ 1.0 (flat)",
+    },
 ];
 
 fn value(
@@ -165,6 +201,10 @@ mod tests {
                 "redis-benchmark XADD -P 100 -c 1 (events/s)".to_owned(),
                 500_000.0,
             ),
+            ("sqlite end-to-end loop (bars/s)".to_owned(), 276_000.0),
+            ("sqlite raw sink write (bars/s)".to_owned(), 300_000.0),
+            ("mdp run peak RSS, 1M bars (KiB)".to_owned(), 20_000.0),
+            ("mdp run peak RSS, 10M bars (KiB)".to_owned(), 21_000.0),
         ]);
         let text = render(&measurements, &summaries, "2 cores");
         assert!(
@@ -184,7 +224,15 @@ mod tests {
             "{text}"
         );
         assert!(
-            !text.contains("PostgreSQL sink"),
+            text.contains("| end-to-end loop / raw sink write, SQLite | 0.92 | >= 0.90 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| mdp run peak RSS, 10M bars / 1M bars | 1.05 | ~ 1.0 (flat) |"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("PostgreSQL sink") && !text.contains("raw sink write, PostgreSQL"),
             "ratios with a missing side are left out"
         );
     }

@@ -1,0 +1,16 @@
+//! The `mdp` binary's library half: everything `main.rs` dispatches to, and the wiring the
+//! benchmarks assemble the loop from.
+//!
+//! `run` is the whole loop in one process, `services` the store and pipeline over the bus,
+//! `tools` the operator commands; `wiring`, `sink` and `telemetry` are the pieces they share.
+
+pub mod cli;
+mod http;
+pub mod run;
+pub mod services;
+mod shutdown;
+pub mod sink;
+pub mod source;
+pub mod telemetry;
+pub mod tools;
+pub mod wiring;
