@@ -9,8 +9,12 @@ use prometheus_client::registry::Registry;
 use pulse::PulseMetrics;
 use store::telemetry::{CoordinatorMetrics, SinkMetrics};
 
-/// Bars the store service acknowledged on the bus after they were written.
+/// Bar entries the store service acknowledged on the bus once their bars were written or
+/// dead-lettered.
 pub const STORE_BARS_ACKED_TOTAL: &str = "mdp_store_bars_acked_total";
+/// Bus entries the store service acknowledged because their bars were dead-lettered (kept
+/// in the dead-letter file for replay); also counted in `mdp_store_bars_acked_total`.
+pub const STORE_BARS_DEAD_LETTERED_TOTAL: &str = "mdp_store_bars_dead_lettered_total";
 /// Bars the store service handed back to the bus after the coordinator gave up on them.
 pub const STORE_BARS_RELEASED_TOTAL: &str = "mdp_store_bars_released_total";
 /// Bars the pipeline service published on the bars stream.
@@ -31,6 +35,8 @@ pub struct Metrics {
     pub pipeline: PipelineMetrics,
     /// `mdp_store_bars_acked_total`.
     pub store_acked: Counter,
+    /// `mdp_store_bars_dead_lettered_total`.
+    pub store_dead_lettered: Counter,
     /// `mdp_store_bars_released_total`.
     pub store_released: Counter,
     /// `mdp_pipeline_bars_published_total`.
@@ -50,8 +56,13 @@ impl Metrics {
         let counters = [
             (
                 STORE_BARS_ACKED_TOTAL,
-                "Bars acknowledged on the bus after they were written",
+                "Bar entries acknowledged on the bus after their bars were written or dead-lettered",
                 &self.store_acked,
+            ),
+            (
+                STORE_BARS_DEAD_LETTERED_TOTAL,
+                "Bar entries acknowledged on the bus because their bars were dead-lettered",
+                &self.store_dead_lettered,
             ),
             (
                 STORE_BARS_RELEASED_TOTAL,

@@ -1,16 +1,15 @@
-//! The store service's side of at-least-once delivery: [`AckingSink`] reports the entries
-//! whose bars were written, [`spawn_acker`] acknowledges them on the bus (retrying while the
+//! The store service's side of at-least-once delivery: [`settle_outcomes`] turns the
+//! coordinator's report of each batch (written, or dead-lettered into its file) into the
+//! entries to acknowledge, [`spawn_acker`] acknowledges them on the bus (retrying while the
 //! bus is down), and [`spawn_toucher`] keeps the entries in hand from being reclaimed by
 //! another store while they wait in the queue.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use core_contracts::Bar;
 use prometheus_client::metrics::counter::Counter;
 use pulse::{CancellationToken, Pulse};
-use store::sink::{Sink, SinkError};
+use store::coordinator::BatchOutcome;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -20,59 +19,64 @@ use super::tracker::InFlight;
 const ACK_BATCH: usize = 1000;
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-/// A sink that, after each successful write, sends the entry ids of the bars written to
-/// the acker.
-pub struct AckingSink {
-    inner: Arc<dyn Sink>,
+/// Entries whose bars are durably recorded, ready to be acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// The entry ids.
+    pub ids: Vec<String>,
+    /// Whether their bars went to the dead-letter file rather than the sink.
+    pub dead_lettered: bool,
+}
+
+/// The acker's counters: every entry acknowledged, and those of dead-lettered bars.
+#[derive(Debug, Clone)]
+pub struct AckCounters {
+    /// `mdp_store_bars_acked_total`.
+    pub acked: Counter,
+    /// `mdp_store_bars_dead_lettered_total`.
+    pub dead_lettered: Counter,
+}
+
+/// The coordinator's outcome callback: the entries of `held` whose bars a batch wrote, or
+/// dead-lettered (kept in the dead-letter file for replay, so nothing is lost by
+/// acknowledging them), are released and sent to the acker.
+pub fn settle_outcomes(
     held: Arc<InFlight>,
-    acks: mpsc::UnboundedSender<Vec<String>>,
-}
-
-impl AckingSink {
-    /// `inner`, reporting to `acks` the entries of `held` it wrote.
-    pub fn new(
-        inner: Arc<dyn Sink>,
-        held: Arc<InFlight>,
-        acks: mpsc::UnboundedSender<Vec<String>>,
-    ) -> Self {
-        Self { inner, held, acks }
-    }
-}
-
-#[async_trait]
-impl Sink for AckingSink {
-    fn name(&self) -> &'static str {
-        self.inner.name()
-    }
-
-    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError> {
-        self.inner.write(batch).await?;
-        let ids = self.held.written(batch);
-        if !ids.is_empty() && self.acks.send(ids).is_err() {
-            tracing::warn!("acker gone: written entries stay pending and will be redelivered");
+    acks: mpsc::UnboundedSender<Settled>,
+) -> impl Fn(BatchOutcome<'_>) + Send + Sync + 'static {
+    move |outcome| {
+        let ids = held.settle(outcome.bars());
+        if ids.is_empty() {
+            return;
         }
-        Ok(())
-    }
-
-    async fn flush(&self) -> Result<(), SinkError> {
-        self.inner.flush().await
-    }
-
-    async fn close(&self) -> Result<(), SinkError> {
-        self.inner.close().await
-    }
-
-    async fn ready(&self) -> bool {
-        self.inner.ready().await
+        if let BatchOutcome::DeadLettered {
+            file, error_type, ..
+        } = outcome
+        {
+            tracing::warn!(
+                entries = ids.len(),
+                file = %file.display(),
+                error_type,
+                "bars dead-lettered: their entries are acknowledged, replay them from the file"
+            );
+        }
+        let settled = Settled {
+            ids,
+            dead_lettered: outcome.is_dead_lettered(),
+        };
+        if acks.send(settled).is_err() {
+            tracing::warn!("acker gone: settled entries stay pending and will be redelivered");
+        }
     }
 }
 
-/// Acknowledges the ids received until `finish` is cancelled and the channel is empty, or
-/// `give_up` is cancelled (what is not acknowledged then stays pending: redelivered later).
+/// Acknowledges the entries received until `finish` is cancelled and the channel is empty,
+/// or `give_up` is cancelled (what is not acknowledged then stays pending: redelivered
+/// later).
 pub fn spawn_acker(
     pulse: Pulse,
-    mut rx: mpsc::UnboundedReceiver<Vec<String>>,
-    acked: Counter,
+    mut rx: mpsc::UnboundedReceiver<Settled>,
+    counters: AckCounters,
     finish: CancellationToken,
     give_up: CancellationToken,
 ) -> JoinHandle<()> {
@@ -89,10 +93,15 @@ pub fn spawn_acker(
                     0
                 }
             };
-            let ids: Vec<String> = batches.drain(..).flatten().collect();
-            if !ids.is_empty() {
-                ack(&pulse, &key, &ids, &give_up).await;
-                acked.inc_by(ids.len() as u64);
+            let dead_lettered: usize = batches
+                .iter()
+                .filter(|s| s.dead_lettered)
+                .map(|s| s.ids.len())
+                .sum();
+            let ids: Vec<String> = batches.drain(..).flat_map(|s| s.ids).collect();
+            if !ids.is_empty() && ack(&pulse, &key, &ids, &give_up).await {
+                counters.acked.inc_by(ids.len() as u64);
+                counters.dead_lettered.inc_by(dead_lettered as u64);
             }
             if got == 0 {
                 return;
@@ -101,15 +110,16 @@ pub fn spawn_acker(
     })
 }
 
-async fn ack(pulse: &Pulse, key: &str, ids: &[String], give_up: &CancellationToken) {
+/// Acknowledges `ids`, retrying until it succeeds (true) or `give_up` is cancelled (false).
+async fn ack(pulse: &Pulse, key: &str, ids: &[String], give_up: &CancellationToken) -> bool {
     let mut backoff = Duration::from_millis(50);
     loop {
         match pulse.backend().ack(key, STORE_GROUP, ids).await {
-            Ok(()) => return,
+            Ok(()) => return true,
             Err(error) => {
                 tracing::warn!(%error, entries = ids.len(), ?backoff, "ack failed, retrying");
                 tokio::select! {
-                    () = give_up.cancelled() => return,
+                    () = give_up.cancelled() => return false,
                     () = tokio::time::sleep(backoff) => {}
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);

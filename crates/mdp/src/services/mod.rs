@@ -3,9 +3,12 @@
 //! it and write the bars, and feedback travels back on `{ns}.telemetry.feedback`.
 
 mod ack;
+mod admin;
 mod bar_publisher;
 mod checkpoint;
+mod gate;
 mod pipeline;
+mod reader;
 mod store;
 mod tracker;
 

@@ -1,29 +1,31 @@
-//! `mdp store`: one store of the group [`STORE_GROUP`] on the bars stream. Each bar is held
-//! (not acknowledged) until it is written, so a store killed at any moment loses nothing:
-//! another store reclaims its entries after the idle timeout, and the sinks' upsert on the
-//! bar key makes the redelivery harmless. SIGINT/SIGTERM stop reading, drain the queue to
-//! the sink and acknowledge what was written.
+//! `mdp store`: one store of the group `store` on the bars stream. Each bar is held (not
+//! acknowledged) until it is written or dead-lettered, so a store killed at any moment loses
+//! nothing: another store reclaims its entries after the idle timeout, and the sinks' upsert
+//! on the bar key makes the redelivery harmless. `POST /admin/pause|resume` (behind
+//! `ADMIN_TOKEN`) stop and restart reading. SIGINT/SIGTERM stop reading, drain the queue to
+//! the sink and acknowledge what was recorded.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use core_contracts::Bar;
-use pulse::{CancellationToken, Pulse, Subscription};
+use core_contracts::{HealthComponent, HealthState};
+use pulse::CancellationToken;
 use store::config::StoreSettings;
-use store::coordinator::WriteCoordinator;
 use store::http::{HttpState, router, sink_readiness};
 use tokio::sync::mpsc;
 
-use super::ack::{AckingSink, spawn_acker, spawn_toucher};
+use super::ack::{AckCounters, settle_outcomes, spawn_acker, spawn_toucher};
+use super::admin::StoreAdmin;
+use super::gate::ReadGate;
+use super::reader::Reader;
 use super::tracker::InFlight;
-use super::{STORE_GROUP, unique_name};
+use super::unique_name;
 use crate::cli::StoreArgs;
 use crate::telemetry::Metrics;
-use crate::wiring::{StoreSide, open_pulse};
+use crate::wiring::{StoreParts, StoreSide, open_pulse};
 use crate::{http, shutdown, sink};
 
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const ACK_GRACE: Duration = Duration::from_secs(10);
 
 /// Runs the store service until SIGINT/SIGTERM.
@@ -45,24 +47,27 @@ pub async fn run_store(args: StoreArgs) -> anyhow::Result<()> {
 
     let held = Arc::new(InFlight::default());
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
-    let raw = sink::open(&choice, &settings, metrics.sink.clone()).await?;
-    let acking = Arc::new(AckingSink::new(raw, Arc::clone(&held), ack_tx));
+    let sink = sink::open(&choice, &settings, metrics.sink.clone()).await?;
     let background = CancellationToken::new();
-    let side = StoreSide::start(
-        &coord_id,
-        &settings,
-        &args.store.dead_letter_file,
-        acking.clone(),
-        pulse.clone(),
-        &metrics,
-        background.clone(),
-    )?;
+    let side = StoreSide::start_with(StoreParts {
+        coord_id: &coord_id,
+        settings: &settings,
+        dead_letters: &args.store.dead_letter_file,
+        sink: Arc::clone(&sink),
+        pulse: pulse.clone(),
+        metrics: &metrics,
+        shutdown: background.clone(),
+        on_outcome: Some(Box::new(settle_outcomes(Arc::clone(&held), ack_tx))),
+    })?;
     let finish_acks = CancellationToken::new();
     let give_up_acks = CancellationToken::new();
     let acker = spawn_acker(
         pulse.clone(),
         ack_rx,
-        metrics.store_acked.clone(),
+        AckCounters {
+            acked: metrics.store_acked.clone(),
+            dead_lettered: metrics.store_dead_lettered.clone(),
+        },
         finish_acks.clone(),
         give_up_acks.clone(),
     );
@@ -73,11 +78,14 @@ pub async fn run_store(args: StoreArgs) -> anyhow::Result<()> {
         background.clone(),
     );
 
+    let gate = Arc::new(ReadGate::default());
     let coordinator = side.coordinator.clone();
     let bus = pulse.clone();
+    let reader_gate = Arc::clone(&gate);
+    let admin = Arc::new(StoreAdmin::new(Arc::clone(&gate), Arc::clone(&held)));
     let state = HttpState::new("store", env!("CARGO_PKG_VERSION"))
         .with_metrics(metrics.registry())
-        .with_readiness("sink", sink_readiness(acking))
+        .with_readiness("sink", sink_readiness(sink))
         .with_readiness(
             "bus",
             Arc::new(move || {
@@ -85,18 +93,26 @@ pub async fn run_store(args: StoreArgs) -> anyhow::Result<()> {
                 async move { super::bus_ready(&bus).await }
             }),
         )
-        .with_components(Arc::new(move || vec![coordinator.health_component()]));
+        .with_components(Arc::new(move || {
+            vec![
+                coordinator.health_component(),
+                reader_component(&reader_gate),
+            ]
+        }))
+        .with_admin(settings.admin_token.clone(), admin);
     let (addr, server) = http::serve(router(state), args.port, background.clone()).await?;
-    tracing::info!(%addr, consumer, coord_id, sink = %choice.url, "store started");
+    let admin = settings.admin_token.is_some();
+    tracing::info!(%addr, consumer, coord_id, sink = %choice.url, admin, "store started");
 
     let reading = CancellationToken::new();
-    let consume = tokio::spawn(consume(
-        pulse.clone(),
-        consumer.clone(),
-        side.coordinator.clone(),
-        Arc::clone(&held),
-        reading.clone(),
-    ));
+    let reader = Reader {
+        pulse: pulse.clone(),
+        consumer: consumer.clone(),
+        coordinator: side.coordinator.clone(),
+        held: Arc::clone(&held),
+        gate,
+    };
+    let consume = tokio::spawn(reader.run(reading.clone()));
     let signal = shutdown::signal().await;
     tracing::info!(
         signal,
@@ -121,71 +137,16 @@ pub async fn run_store(args: StoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads bars and submits them until `stop` is cancelled; re-subscribes with backoff after a
-/// bus error.
-async fn consume(
-    pulse: Pulse,
-    consumer: String,
-    coordinator: WriteCoordinator,
-    held: Arc<InFlight>,
-    stop: CancellationToken,
-) {
-    let mut backoff = Duration::from_millis(100);
-    while !stop.is_cancelled() {
-        let error = match pulse
-            .subscribe::<Bar>(pulse::stream::BARS, STORE_GROUP, &consumer)
-            .await
-        {
-            Ok(mut sub) => match read(&mut sub, &coordinator, &held, &stop, &mut backoff).await {
-                Ok(()) => return,
-                Err(error) => error,
-            },
-            Err(error) => error,
-        };
-        tracing::warn!(%error, ?backoff, "bar consumer restarting after a bus error");
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
-}
-
-async fn read(
-    sub: &mut Subscription<Bar>,
-    coordinator: &WriteCoordinator,
-    held: &InFlight,
-    stop: &CancellationToken,
-    backoff: &mut Duration,
-) -> Result<(), pulse::BusError> {
-    loop {
-        let next = tokio::select! {
-            biased;
-            () = stop.cancelled() => return Ok(()),
-            next = sub.try_next() => next?,
-        };
-        let Some(delivery) = next else { continue };
-        *backoff = Duration::from_millis(100);
-        let bar = delivery.envelope.payload;
-        let id = delivery.envelope.id;
-        if !held.hold(&bar, &id) {
-            continue;
-        }
-        let submitted = tokio::select! {
-            biased;
-            () = stop.cancelled() => None,
-            result = coordinator.submit(bar.clone()) => Some(result),
-        };
-        match submitted {
-            Some(Ok(())) => {}
-            Some(Err(error)) => {
-                held.release(&bar, &id);
-                tracing::warn!(%error, id, "bar not accepted; it stays pending");
-            }
-            None => {
-                held.release(&bar, &id);
-                return Ok(());
-            }
-        }
+/// The reader's health: degraded while an operator has paused it.
+fn reader_component(gate: &ReadGate) -> HealthComponent {
+    let paused = gate.is_paused();
+    HealthComponent {
+        name: "bus-reader".to_owned(),
+        state: if paused {
+            HealthState::Degraded
+        } else {
+            HealthState::Healthy
+        },
+        details: [("paused".to_owned(), paused.to_string())].into(),
     }
 }

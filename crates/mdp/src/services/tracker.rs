@@ -1,6 +1,6 @@
 //! `InFlight`: the bus entries a store holds, by bar key, from delivery until the bar is
-//! written. Entries are acknowledged only then, so a store killed mid-run leaves every
-//! unwritten bar pending for another store of the group to reclaim.
+//! written or dead-lettered. Entries are acknowledged only then, so a store killed mid-run
+//! leaves every unrecorded bar pending for another store of the group to reclaim.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -52,11 +52,12 @@ impl InFlight {
         }
     }
 
-    /// The entries whose bars are in `written`, no longer held: they may be acknowledged.
-    pub fn written(&self, written: &[Bar]) -> Vec<String> {
+    /// The entries whose bars are in `recorded` (written, or kept in the dead-letter file),
+    /// no longer held: they may be acknowledged.
+    pub fn settle(&self, recorded: &[Bar]) -> Vec<String> {
         let mut inner = self.lock();
         let mut done = Vec::new();
-        for bar in written {
+        for bar in recorded {
             if let Some(ids) = inner.by_key.remove(&bar.key()) {
                 done.extend(ids);
             }
@@ -98,7 +99,7 @@ mod tests {
     }
 
     #[test]
-    fn entries_are_released_for_ack_once_their_bar_is_written() {
+    fn entries_are_released_for_ack_once_their_bar_is_recorded() {
         let held = InFlight::default();
         assert!(held.hold(&bar(1), "1-0"));
         assert!(!held.hold(&bar(1), "1-0"), "the same entry twice");
@@ -107,12 +108,12 @@ mod tests {
             "a duplicate bar in another entry"
         );
         assert!(held.hold(&bar(2), "3-0"));
-        let mut acked = held.written(&[bar(1)]);
+        let mut acked = held.settle(&[bar(1)]);
         acked.sort();
         assert_eq!(acked, ["1-0", "2-0"]);
         assert_eq!(held.len(), 1);
         held.release(&bar(2), "3-0");
         assert_eq!(held.len(), 0);
-        assert!(held.written(&[bar(2)]).is_empty());
+        assert!(held.settle(&[bar(2)]).is_empty());
     }
 }

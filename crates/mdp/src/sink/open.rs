@@ -7,7 +7,7 @@ use store::config::{DatabaseUrl, StoreSettings};
 use store::sink::{Sink, SinkOptions, open_database};
 use store::telemetry::SinkMetrics;
 
-use super::{FAULT_FILE_VAR, FaultSwitchSink, ThrottledSink};
+use super::{FAULT_FILE_VAR, FaultSwitchSink, REJECT_SYMBOLS_VAR, RejectingSink, ThrottledSink};
 
 /// What to open: the URL (flag, else `DATABASE_URL`, else sqlite://mdp.db) and the limits.
 #[derive(Debug, Clone)]
@@ -40,8 +40,9 @@ impl SinkChoice {
     }
 }
 
-/// Opens the sink with its metrics, then the rate limit and the fault switch
-/// (`MDP_SINK_FAULT_FILE`) when configured.
+/// Opens the sink with its metrics, then the rate limit, the fault switch
+/// (`MDP_SINK_FAULT_FILE`) and the rejection list (`MDP_SINK_REJECT_SYMBOLS`) when
+/// configured.
 pub async fn open(
     choice: &SinkChoice,
     settings: &StoreSettings,
@@ -60,6 +61,15 @@ pub async fn open(
     if let Some(path) = std::env::var_os(FAULT_FILE_VAR).filter(|p| !p.is_empty()) {
         tracing::warn!(path = ?path, "sink fault switch armed: writes fail while the file exists");
         sink = Arc::new(FaultSwitchSink::new(sink, path.into()));
+    }
+    if let Some(list) = std::env::var(REJECT_SYMBOLS_VAR)
+        .ok()
+        .filter(|l| !l.trim().is_empty())
+    {
+        let rejecting = RejectingSink::new(sink, &list);
+        tracing::warn!(symbols = ?rejecting.symbols(),
+            "sink rejection list armed: batches with these symbols are dead-lettered");
+        sink = Arc::new(rejecting);
     }
     Ok(sink)
 }

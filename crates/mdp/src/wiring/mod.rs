@@ -8,4 +8,4 @@ mod store_side;
 
 pub use bus::open_pulse;
 pub use pipeline_side::{PipelineSide, ScaleRecorder};
-pub use store_side::StoreSide;
+pub use store_side::{OnOutcome, StoreParts, StoreSide};

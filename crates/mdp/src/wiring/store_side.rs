@@ -7,7 +7,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use pulse::{CancellationToken, Pulse};
 use store::config::StoreSettings;
-use store::coordinator::{BreakerConfig, CoordinatorConfig, RetryPolicy, WriteCoordinator};
+use store::coordinator::{
+    BatchOutcome, BreakerConfig, CoordinatorConfig, RetryPolicy, WriteCoordinator,
+};
 use store::feedback::{AttachedSubscriber, FeedbackBus};
 use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat};
 use store::sink::Sink;
@@ -25,6 +27,29 @@ pub struct StoreSide {
     pub sink: Arc<dyn Sink>,
     publisher: AttachedSubscriber,
     heartbeat: JoinHandle<()>,
+}
+
+/// Where a coordinator reports the fate of each batch it finishes.
+pub type OnOutcome = Box<dyn Fn(BatchOutcome<'_>) + Send + Sync>;
+
+/// Everything a store side is started from.
+pub struct StoreParts<'a> {
+    /// The coordinator's id.
+    pub coord_id: &'a str,
+    /// The store settings.
+    pub settings: &'a StoreSettings,
+    /// The coordinator's dead-letter file.
+    pub dead_letters: &'a Path,
+    /// The sink bars are written to.
+    pub sink: Arc<dyn Sink>,
+    /// The bus the feedback goes out on.
+    pub pulse: Pulse,
+    /// The process's metrics.
+    pub metrics: &'a Metrics,
+    /// Stops the feedback heartbeat.
+    pub shutdown: CancellationToken,
+    /// Told, per batch, whether it was written or dead-lettered.
+    pub on_outcome: Option<OnOutcome>,
 }
 
 /// The coordinator settings of the store settings.
@@ -75,11 +100,39 @@ impl StoreSide {
         metrics: &Metrics,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
+        Self::start_with(StoreParts {
+            coord_id,
+            settings,
+            dead_letters,
+            sink,
+            pulse,
+            metrics,
+            shutdown,
+            on_outcome: None,
+        })
+    }
+
+    /// Starts the store side of `parts`.
+    pub fn start_with(parts: StoreParts<'_>) -> anyhow::Result<Self> {
+        let StoreParts {
+            coord_id,
+            settings,
+            dead_letters,
+            sink,
+            pulse,
+            metrics,
+            shutdown,
+            on_outcome,
+        } = parts;
         let feedback = FeedbackBus::new();
         let config = coordinator_config(coord_id, settings, dead_letters);
-        let coordinator = WriteCoordinator::builder(config, Arc::clone(&sink))
+        let mut builder = WriteCoordinator::builder(config, Arc::clone(&sink))
             .bus(feedback.clone())
-            .metrics(metrics.coordinator.clone())
+            .metrics(metrics.coordinator.clone());
+        if let Some(on_outcome) = on_outcome {
+            builder = builder.on_outcome(on_outcome);
+        }
+        let coordinator = builder
             .start()
             .context("cannot start the write coordinator")?;
         let publisher = Arc::new(PulseFeedbackPublisher::new(pulse));

@@ -1,11 +1,15 @@
 //! Shared helpers of the mdp end-to-end tests: the binary as a child process, SQLite row
-//! counts, polling with deadlines, a private Redis, and the CI rule (an unavailable
-//! dependency fails under `CI=true` and skips loudly otherwise).
+//! counts, polling with deadlines, a private Redis, a PostgreSQL schema, the services' world,
+//! and the CI rule (an unavailable dependency fails under `CI=true` and skips loudly
+//! otherwise).
 
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod redis_server;
+pub mod world;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -25,7 +29,11 @@ pub fn unavailable(what: &str) {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{what} and CI=true: end-to-end tests may not skip in CI");
     }
-    eprintln!("\n!!!! SKIPPING: {what}; install it to run this test !!!!\n");
+    // Straight to stderr, past the test harness's output capture, so a skip is seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n!!!! SKIPPING: {what}; make it available to run this test (under CI=true this fails) !!!!\n"
+    );
 }
 
 /// A free TCP port on 127.0.0.1.
@@ -175,6 +183,27 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
     stream.read_to_string(&mut response).ok()?;
     let (head, body) = response.split_once("\r\n\r\n")?;
     head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+}
+
+/// The status code and body of `POST http://127.0.0.1:{port}{path}` with `token` as a
+/// bearer credential, if the server answers.
+pub fn http_post(port: u16, path: &str, token: Option<&str>) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .ok()?;
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let code = head.split(' ').nth(1)?.parse().ok()?;
+    Some((code, body.to_owned()))
 }
 
 /// The value of the first sample of metric `name` whose line contains `label` in a

@@ -64,6 +64,27 @@ impl RedisServer {
         panic!("private redis-server on port {} did not come up", self.port);
     }
 
+    /// Entries of stream `key` delivered to `group` and not yet acknowledged (0 when the
+    /// stream or group does not exist yet).
+    pub fn pending(&self, key: &str, group: &str) -> u64 {
+        use redis::Commands;
+        let Ok(mut con) = redis::Client::open(self.url()).and_then(|c| c.get_connection()) else {
+            return 0;
+        };
+        con.xpending::<_, _, redis::streams::StreamPendingReply>(key, group)
+            .map(|reply| reply.count() as u64)
+            .unwrap_or(0)
+    }
+
+    /// Entries in stream `key`.
+    pub fn len(&self, key: &str) -> u64 {
+        use redis::Commands;
+        redis::Client::open(self.url())
+            .and_then(|c| c.get_connection())
+            .and_then(|mut con| con.xlen(key))
+            .unwrap_or(0)
+    }
+
     /// Kills the server with SIGKILL and waits for it to exit.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -1,0 +1,111 @@
+//! The store service's reader: takes bars from the bars stream in group [`STORE_GROUP`],
+//! holds their entries and submits the bars to the coordinator; re-subscribes with backoff
+//! after a bus error; parks at the [`ReadGate`] while an operator has paused it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use core_contracts::Bar;
+use pulse::{CancellationToken, Pulse, Subscription};
+use store::coordinator::WriteCoordinator;
+
+use super::STORE_GROUP;
+use super::gate::ReadGate;
+use super::tracker::InFlight;
+
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Why a subscription was left without an error.
+enum Left {
+    Stopped,
+    Paused,
+}
+
+/// What the reader works with.
+pub struct Reader {
+    /// The bus.
+    pub pulse: Pulse,
+    /// The consumer name in the group.
+    pub consumer: String,
+    /// Where the bars go.
+    pub coordinator: WriteCoordinator,
+    /// The entries in hand.
+    pub held: Arc<InFlight>,
+    /// The operator's pause switch.
+    pub gate: Arc<ReadGate>,
+}
+
+impl Reader {
+    /// Reads bars and submits them until `stop` is cancelled.
+    ///
+    /// A pause drops the subscription once the bar in hand is submitted: entries delivered
+    /// but not yet taken stay pending (another store may claim them, or this one re-reads
+    /// them on resume).
+    pub async fn run(self, stop: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            self.gate.wait_open(&stop).await;
+            if stop.is_cancelled() {
+                return;
+            }
+            let error = match self
+                .pulse
+                .subscribe::<Bar>(pulse::stream::BARS, STORE_GROUP, &self.consumer)
+                .await
+            {
+                Ok(mut sub) => match self.read(&mut sub, &stop, &mut backoff).await {
+                    Ok(Left::Stopped) => return,
+                    Ok(Left::Paused) => continue,
+                    Err(error) => error,
+                },
+                Err(error) => error,
+            };
+            tracing::warn!(%error, ?backoff, "bar consumer restarting after a bus error");
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.gate.pause_requested() => {}
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    async fn read(
+        &self,
+        sub: &mut Subscription<Bar>,
+        stop: &CancellationToken,
+        backoff: &mut Duration,
+    ) -> Result<Left, pulse::BusError> {
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = stop.cancelled() => return Ok(Left::Stopped),
+                () = self.gate.pause_requested() => return Ok(Left::Paused),
+                next = sub.try_next() => next?,
+            };
+            let Some(delivery) = next else { continue };
+            *backoff = Duration::from_millis(100);
+            let bar = delivery.envelope.payload;
+            let id = delivery.envelope.id;
+            if !self.held.hold(&bar, &id) {
+                continue;
+            }
+            let submitted = tokio::select! {
+                biased;
+                () = stop.cancelled() => None,
+                result = self.coordinator.submit(bar.clone()) => Some(result),
+            };
+            match submitted {
+                Some(Ok(())) => {}
+                Some(Err(error)) => {
+                    self.held.release(&bar, &id);
+                    tracing::warn!(%error, id, "bar not accepted; it stays pending");
+                }
+                None => {
+                    self.held.release(&bar, &id);
+                    return Ok(Left::Stopped);
+                }
+            }
+        }
+    }
+}

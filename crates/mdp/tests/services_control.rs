@@ -1,0 +1,148 @@
+//! Operating `mdp store` over a private Redis: bars the sink refuses for good are
+//! dead-lettered and their bus entries acknowledged (nothing stays pending, nothing is
+//! lost); the admin routes behind `ADMIN_TOKEN` pause and resume reading from the bus.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use store::dead_letter::DeadLetterRecord;
+use support::world::{LONG, World, all_written, finish, stop};
+use support::{Proc, free_port, http_get, http_post, metric, wait_until};
+
+const BARS_KEY: &str = "mdp.marketdata.bars";
+
+fn dead_letters(world: &World) -> Vec<DeadLetterRecord> {
+    let path = world.dir.path().join("mdp-dead-letters.ndjson");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a dead-letter record"))
+        .collect()
+}
+
+fn metrics(port: u16) -> String {
+    http_get(port, "/metrics").unwrap_or_default()
+}
+
+#[test]
+fn bars_the_sink_refuses_are_dead_lettered_and_their_entries_acknowledged() {
+    let Some(world) = World::new() else { return };
+    let port = free_port();
+    let mut store = world.store_at(
+        "store-a",
+        port,
+        &[],
+        &[
+            ("MDP_SINK_REJECT_SYMBOLS", "GOOG"),
+            ("MDS_COORDINATOR_BATCH_SIZE", "1"),
+        ],
+    );
+    // The synthetic source takes AAPL, MSFT, GOOG, AMZN in turn: 100 bars of each.
+    let mut pipeline = world.pipeline(
+        "pipeline",
+        &["--port", "0", "--bars", "400", "--rate", "20000"],
+    );
+    finish(&mut pipeline);
+    all_written(&world, 300, &[&store]);
+    let settled = wait_until(LONG, || {
+        let m = metrics(port);
+        world.pending() == 0
+            && metric(&m, "mdp_store_bars_dead_lettered_total", "") == Some(100.0)
+            && metric(&m, "mdp_store_bars_acked_total", "") == Some(400.0)
+    });
+    assert!(
+        settled,
+        "pending {}, metrics:\n{}\nlog:\n{}",
+        world.pending(),
+        metrics(port),
+        store.log()
+    );
+
+    let records = dead_letters(&world);
+    assert!(records.iter().all(|r| r.error_type == "permanent"));
+    let dead: Vec<_> = records.iter().flat_map(|r| &r.items).collect();
+    assert_eq!(dead.len(), 100, "each refused bar once");
+    assert!(dead.iter().all(|bar| bar.symbol == "GOOG"));
+    let keys: BTreeSet<_> = dead.iter().map(|bar| bar.key()).collect();
+    assert_eq!(keys.len(), 100);
+    assert_eq!(world.rows(), 300, "every other bar is in the database once");
+    stop(&mut store);
+    assert_eq!(world.pending(), 0);
+    assert_eq!(world.rows(), 300);
+}
+
+fn post(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
+    http_post(port, path, token).unwrap_or_else(|| panic!("no answer to POST {path}"))
+}
+
+fn admin_store(world: &World, port: u16) -> Proc {
+    let store = world.store_at("store-a", port, &[], &[("ADMIN_TOKEN", "s3cret")]);
+    assert!(
+        wait_until(LONG, || http_get(port, "/healthz").is_some()),
+        "store not serving:\n{}",
+        store.log()
+    );
+    store
+}
+
+#[test]
+fn admin_pause_stops_reading_from_the_bus_and_resume_goes_on() {
+    let Some(world) = World::new() else { return };
+    let port = free_port();
+    let mut store = admin_store(&world, port);
+
+    assert_eq!(post(port, "/admin/pause", None).0, 401, "no token");
+    assert_eq!(post(port, "/admin/pause", Some("wrong")).0, 401);
+    let (code, body) = post(port, "/admin/pause", Some("s3cret"));
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("reading paused"), "{body}");
+    assert!(
+        http_get(port, "/healthz").is_some_and(|h| h.contains(r#""paused":"true""#)),
+        "the reader shows as paused"
+    );
+
+    let mut pipeline = world.pipeline(
+        "pipeline",
+        &["--port", "0", "--bars", "500", "--rate", "20000"],
+    );
+    finish(&mut pipeline);
+    assert_eq!(world.redis.len(BARS_KEY), 500);
+    let read_while_paused = wait_until(Duration::from_secs(1), || {
+        world.rows() > 0 || world.pending() > 0
+    });
+    assert!(
+        !read_while_paused,
+        "a paused store read bars: {} rows, {} pending",
+        world.rows(),
+        world.pending()
+    );
+
+    let (code, body) = post(port, "/admin/resume", Some("s3cret"));
+    assert_eq!(
+        (code, body.contains("reading resumed")),
+        (200, true),
+        "{body}"
+    );
+    all_written(&world, 500, &[&store]);
+    assert!(
+        wait_until(LONG, || world.pending() == 0),
+        "entries left pending"
+    );
+
+    let (code, body) = post(port, "/admin/reload", Some("s3cret"));
+    assert_eq!(code, 500, "{body}");
+    assert!(body.contains("not supported"), "{body}");
+    stop(&mut store);
+}
+
+#[test]
+fn admin_routes_are_off_without_a_token() {
+    let Some(world) = World::new() else { return };
+    let port = free_port();
+    let mut store = world.store_at("store-a", port, &[], &[]);
+    assert!(wait_until(LONG, || http_get(port, "/healthz").is_some()));
+    assert_eq!(post(port, "/admin/pause", Some("anything")).0, 404);
+    stop(&mut store);
+}

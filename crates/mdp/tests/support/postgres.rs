@@ -1,0 +1,85 @@
+//! A PostgreSQL schema of its own for one test (`mdp_svc_<random>`), dropped afterwards.
+//!
+//! The server is `MDP_TEST_DATABASE_URL` (default `postgres://root@127.0.0.1:5432/test`).
+//! When it cannot be reached the test skips with a loud message, except under `CI=true`,
+//! where it fails.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+use tokio_postgres::{Client, Config, NoTls};
+
+/// The server used when `MDP_TEST_DATABASE_URL` is not set.
+pub const DEFAULT_URL: &str = "postgres://root@127.0.0.1:5432/test";
+
+/// A uniquely named schema on the test server, dropped (with its tables) on drop.
+pub struct PgSchema {
+    /// The schema name.
+    pub name: String,
+    /// The server URL.
+    pub url: String,
+    rt: Runtime,
+    client: Client,
+}
+
+impl PgSchema {
+    /// A fresh schema name on a reachable server, or `None` after a loud message (a panic
+    /// under `CI=true`).
+    pub fn new() -> Option<Self> {
+        let url = std::env::var("MDP_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.into());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let client = match rt.block_on(connect(&url)) {
+            Ok(client) => client,
+            Err(error) => {
+                super::unavailable(&format!("PostgreSQL at {url} is unreachable ({error})"));
+                return None;
+            }
+        };
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        Some(Self {
+            name: format!("mdp_svc_{}", &suffix[..12]),
+            url,
+            rt,
+            client,
+        })
+    }
+
+    /// Rows in the schema's `bars` table (0 before it exists).
+    pub fn rows(&self) -> u64 {
+        self.count("COUNT(*)")
+    }
+
+    /// Distinct bar keys in the schema's `bars` table.
+    pub fn distinct_keys(&self) -> u64 {
+        self.count("COUNT(DISTINCT (provider, symbol, resolution, ts))")
+    }
+
+    fn count(&self, what: &str) -> u64 {
+        let sql = format!("SELECT {what} FROM \"{}\".\"bars\"", self.name);
+        self.rt
+            .block_on(self.client.query_one(&sql, &[]))
+            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let sql = format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name);
+        if let Err(error) = self.rt.block_on(self.client.batch_execute(&sql)) {
+            eprintln!("warning: could not drop test schema {}: {error}", self.name);
+        }
+    }
+}
+
+async fn connect(url: &str) -> Result<Client, tokio_postgres::Error> {
+    let mut config = Config::from_str(url)?;
+    config.connect_timeout(Duration::from_secs(3));
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}

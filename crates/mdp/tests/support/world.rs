@@ -1,0 +1,161 @@
+//! One end-to-end test's world: a private Redis, a temp dir, a database (a SQLite file, or a
+//! PostgreSQL schema of its own), fast timings, and `mdp store`/`mdp pipeline` processes on
+//! them.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use super::postgres::PgSchema;
+use super::redis_server::RedisServer;
+use super::{Proc, mdp, sqlite_rows, wait_until};
+
+/// How long a run may take before a test gives up.
+pub const LONG: Duration = Duration::from_secs(60);
+
+/// The database the stores write to.
+pub enum Db {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL schema, dropped with the world.
+    Postgres(Box<PgSchema>),
+}
+
+/// A private Redis, a temp dir and a database.
+pub struct World {
+    /// The Redis server of this test.
+    pub redis: RedisServer,
+    /// The working directory of the processes (logs, dead-letter files, checkpoint).
+    pub dir: tempfile::TempDir,
+    /// The database.
+    pub db: Db,
+}
+
+impl World {
+    /// A world on SQLite; `None` (after a loud message) without `redis-server`.
+    pub fn new() -> Option<Self> {
+        let redis = RedisServer::start()?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::Sqlite(dir.path().join("bars.db"));
+        Some(Self { redis, dir, db })
+    }
+
+    /// A world on a PostgreSQL schema of its own; `None` (after a loud message) without
+    /// `redis-server` or a reachable server.
+    pub fn postgres() -> Option<Self> {
+        let schema = PgSchema::new()?;
+        let mut world = Self::new()?;
+        world.db = Db::Postgres(Box::new(schema));
+        Some(world)
+    }
+
+    /// `mdp <args>` with the world's bus, timings and database settings.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = mdp();
+        cmd.current_dir(self.dir.path())
+            .env("EVENT_BUS_BACKEND", "redis")
+            .env("REDIS_URL", self.redis.url())
+            .env("MDS_FB_HEARTBEAT_SEC", "0.3")
+            .env("MDP_FB_HEARTBEAT_SEC", "0.3")
+            .env("MDP_FB_FORGET_AFTER_SEC", "2")
+            .env("PULSE_IDLE_TIMEOUT_MS", "1000")
+            .env("PULSE_BLOCK_MS", "100")
+            .env("MDS_COORDINATOR_CAPACITY", "1000")
+            .env("MDS_COORDINATOR_BATCH_SIZE", "200")
+            .env("MDS_COORDINATOR_FLUSH_INTERVAL", "0.05");
+        if let Db::Postgres(schema) = &self.db {
+            cmd.env("MDS_PG_SCHEMA", &schema.name);
+        }
+        cmd.args(args);
+        cmd
+    }
+
+    /// The sink URL of the database.
+    pub fn sink(&self) -> String {
+        match &self.db {
+            Db::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Db::Postgres(schema) => schema.url.clone(),
+        }
+    }
+
+    /// `mdp store` named `name` (also its consumer name) on a free port.
+    pub fn store(&self, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Proc {
+        self.store_at(name, 0, extra, env)
+    }
+
+    /// `mdp store` named `name` serving HTTP on `port`.
+    pub fn store_at(&self, name: &str, port: u16, extra: &[&str], env: &[(&str, &str)]) -> Proc {
+        let sink = self.sink();
+        let port = port.to_string();
+        let mut cmd = self.command(&[
+            "store",
+            "--port",
+            &port,
+            "--consumer",
+            name,
+            "--sink",
+            &sink,
+        ]);
+        cmd.args(extra).envs(env.iter().copied());
+        Proc::spawn(name, cmd, self.dir.path())
+    }
+
+    /// `mdp pipeline` with a checkpoint in the world's dir.
+    pub fn pipeline(&self, name: &str, args: &[&str]) -> Proc {
+        let checkpoint = self.dir.path().join("pipeline.checkpoint");
+        let mut cmd = self.command(&["pipeline", "--checkpoint"]);
+        cmd.arg(checkpoint).args(args);
+        Proc::spawn(name, cmd, self.dir.path())
+    }
+
+    /// Rows in the bars table.
+    pub fn rows(&self) -> u64 {
+        match &self.db {
+            Db::Sqlite(path) => sqlite_rows(path),
+            Db::Postgres(schema) => schema.rows(),
+        }
+    }
+
+    /// Waits until at least `n` rows are in the database.
+    pub fn wait_rows(&self, n: u64, timeout: Duration) -> bool {
+        wait_until(timeout, || self.rows() >= n)
+    }
+
+    /// Entries of the bars stream delivered to group `store` and not yet acknowledged.
+    pub fn pending(&self) -> u64 {
+        self.redis.pending("mdp.marketdata.bars", "store")
+    }
+}
+
+/// Waits for `pipeline` to exit by itself with success.
+pub fn finish(pipeline: &mut Proc) {
+    assert_eq!(
+        pipeline.wait_exit(LONG),
+        Some(true),
+        "pipeline did not finish well:\n{}",
+        pipeline.log()
+    );
+}
+
+/// Waits until `n` rows are in the database and checks there are exactly `n`.
+pub fn all_written(world: &World, n: u64, stores: &[&Proc]) {
+    let done = wait_until(LONG, || world.rows() >= n);
+    let logs: Vec<String> = stores.iter().map(|s| s.log()).collect();
+    assert!(
+        done,
+        "{} of {n} rows; logs:\n{}",
+        world.rows(),
+        logs.join("\n")
+    );
+    assert_eq!(world.rows(), n, "every bar exactly once");
+}
+
+/// Stops `store` with SIGTERM and checks it exited cleanly.
+pub fn stop(store: &mut Proc) {
+    let log = store.log();
+    assert!(
+        store.terminate(Duration::from_secs(20)),
+        "{} did not stop cleanly:\n{log}",
+        store.name
+    );
+}
