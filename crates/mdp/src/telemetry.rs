@@ -15,8 +15,6 @@ pub const STORE_BARS_ACKED_TOTAL: &str = "mdp_store_bars_acked_total";
 /// Bus entries the store service acknowledged because their bars were dead-lettered (kept
 /// in the dead-letter file for replay); also counted in `mdp_store_bars_acked_total`.
 pub const STORE_BARS_DEAD_LETTERED_TOTAL: &str = "mdp_store_bars_dead_lettered_total";
-/// Bars the store service handed back to the bus after the coordinator gave up on them.
-pub const STORE_BARS_RELEASED_TOTAL: &str = "mdp_store_bars_released_total";
 /// Bars the pipeline service published on the bars stream.
 pub const PIPELINE_BARS_PUBLISHED_TOTAL: &str = "mdp_pipeline_bars_published_total";
 /// Failed publish attempts of the pipeline service (each retried until it succeeds).
@@ -37,8 +35,6 @@ pub struct Metrics {
     pub store_acked: Counter,
     /// `mdp_store_bars_dead_lettered_total`.
     pub store_dead_lettered: Counter,
-    /// `mdp_store_bars_released_total`.
-    pub store_released: Counter,
     /// `mdp_pipeline_bars_published_total`.
     pub pipeline_published: Counter,
     /// `mdp_pipeline_publish_retries_total`.
@@ -63,11 +59,6 @@ impl Metrics {
                 STORE_BARS_DEAD_LETTERED_TOTAL,
                 "Bar entries acknowledged on the bus because their bars were dead-lettered",
                 &self.store_dead_lettered,
-            ),
-            (
-                STORE_BARS_RELEASED_TOTAL,
-                "Bars handed back to the bus for redelivery",
-                &self.store_released,
             ),
             (
                 PIPELINE_BARS_PUBLISHED_TOTAL,

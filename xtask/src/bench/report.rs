@@ -116,9 +116,10 @@ pub fn render(
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
-        "Written by `cargo xtask bench` from one run of every criterion benchmark of the workspace \
-         ({machine}). Figures of one run on a shared 2-core machine move by 10–20 % between runs; \
-         the ratios compare figures measured side by side in the same run.\n"
+        "Written by `cargo xtask bench`, which runs every criterion benchmark of the workspace \
+         and gathers the latest results ({machine}). Absolute figures on a shared 2-core machine \
+         move by 10–20 % between runs; each ratio compares two figures measured side by side by \
+         the same benchmark run.\n"
     );
     let _ = writeln!(
         out,
