@@ -1,17 +1,10 @@
-//! A private `redis-server` on a free port, with append-only persistence, that a test may
-//! kill and restart without touching any shared server.
+//! A private `redis-server` on a free port (pulse's shared test support), that a test may
+//! kill and restart without touching any shared server, with stream counts read off it.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 /// A `redis-server` child process owned by one test.
-pub struct RedisServer {
-    /// The port it listens on (127.0.0.1).
-    pub port: u16,
-    dir: PathBuf,
-    child: Option<Child>,
-}
+pub struct RedisServer(pulse::testing::RedisServer);
 
 impl RedisServer {
     /// Starts a server on a free port with its data in a fresh directory, or `None` (after
@@ -26,42 +19,12 @@ impl RedisServer {
             super::unavailable("redis-server is not installed");
             return None;
         }
-        let dir = std::env::temp_dir().join(format!("mdp-redis-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("data dir");
-        let mut server = Self {
-            port: super::free_port(),
-            dir,
-            child: None,
-        };
-        server.spawn();
-        Some(server)
+        Some(Self(pulse::testing::RedisServer::start()))
     }
 
     /// The URL of this server.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn spawn(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--save", ""])
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
-            .args(["--port", &self.port.to_string()])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("private redis-server on port {} did not come up", self.port);
+        self.0.url()
     }
 
     /// Entries of stream `key` delivered to `group` and not yet acknowledged (0 when the
@@ -87,22 +50,11 @@ impl RedisServer {
 
     /// Kills the server with SIGKILL and waits for it to exit.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.0.kill();
     }
 
     /// Starts the server again on the same port and data directory.
     pub fn restart(&mut self) {
-        self.kill();
-        self.spawn();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.0.restart();
     }
 }
