@@ -17,14 +17,17 @@ use crate::pyjson::to_python_compact;
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub fn payload_hash<T: Serialize + ?Sized>(payload: &T) -> Result<String, serde_json::Error> {
-    let bytes = to_python_compact(payload)?;
-    let digest = Sha256::digest(&bytes);
+    Ok(sha256_hex(&to_python_compact(payload)?))
+}
+
+/// Lowercase SHA-256 hex digest of `bytes` (what `meta.hash` holds).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     let mut hex = String::with_capacity(64);
-    for byte in digest {
+    for byte in Sha256::digest(bytes) {
         hex.push(char::from(HEX[usize::from(byte >> 4)]));
         hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
     }
-    Ok(hex)
+    hex
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

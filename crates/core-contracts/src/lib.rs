@@ -41,7 +41,7 @@ pub use decode::{decode, decode_value};
 pub use envelope::{EventEnvelope, EventMeta, WireEvent};
 pub use error::ContractError;
 pub use feedback::FeedbackEvent;
-pub use hash::{hash_matches, payload_hash};
+pub use hash::{hash_matches, payload_hash, sha256_hex};
 pub use health::{HealthComponent, HealthState, HealthStatus, Probe, ProbeType};
 pub use level::BackpressureLevel;
 pub use rate::RateAdjustment;

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use core_contracts::{Contract, EventMeta, Track, WireEvent, decode_value, hash_matches};
+use core_contracts::{
+    Contract, EventMeta, Track, WireEvent, decode_value, hash_matches, sha256_hex,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 
 use crate::config::Enforcement;
 
@@ -110,11 +111,10 @@ fn decode_fast<T: Contract>(data: &str) -> Option<Decoded<T>> {
         return None;
     }
     let raw = wire.payload.get();
-    if let Some(expected) = &wire.meta.hash {
-        let digest = Sha256::digest(raw.as_bytes());
-        if !hex_eq(expected, &digest) {
-            return None;
-        }
+    if let Some(expected) = &wire.meta.hash
+        && !expected.eq_ignore_ascii_case(&sha256_hex(raw.as_bytes()))
+    {
+        return None;
     }
     let payload: T = serde_json::from_str(raw).ok()?;
     Some(Decoded {
@@ -131,18 +131,6 @@ fn decode_fast<T: Contract>(data: &str) -> Option<Decoded<T>> {
         },
         hash_ok: true,
     })
-}
-
-fn hex_eq(hex: &str, digest: &[u8]) -> bool {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    hex.len() == digest.len() * 2
-        && digest
-            .iter()
-            .zip(hex.as_bytes().chunks(2))
-            .all(|(byte, pair)| {
-                pair[0].eq_ignore_ascii_case(&HEX[usize::from(byte >> 4)])
-                    && pair[1].eq_ignore_ascii_case(&HEX[usize::from(byte & 0x0f)])
-            })
 }
 
 /// The thorough path: every check in order, the payload hashed as Python serializes it.

@@ -49,6 +49,17 @@ async fn collect(
     got
 }
 
+/// Acknowledges `deliveries` and sends the acks now.
+async fn ack_all(
+    sub: &mut Subscription<FeedbackEvent>,
+    deliveries: &[pulse::Delivery<FeedbackEvent>],
+) {
+    for d in deliveries {
+        sub.ack(d).await.expect("acks");
+    }
+    sub.flush_acks().await.expect("flushes");
+}
+
 fn sizes(deliveries: &[pulse::Delivery<FeedbackEvent>]) -> Vec<u64> {
     deliveries
         .iter()
@@ -132,10 +143,7 @@ async fn ack_removes_from_pending(h: Harness) {
         pulse.backend().pending(&key, "g").await.expect("pending"),
         3
     );
-    for d in &got {
-        sub.ack(d).await.expect("acks");
-    }
-    sub.flush_acks().await.expect("flushes");
+    ack_all(&mut sub, &got).await;
     assert_eq!(
         pulse.backend().pending(&key, "g").await.expect("pending"),
         0
@@ -209,10 +217,7 @@ async fn a_dropped_consumers_messages_are_reclaimed(h: Harness) {
     let reclaimed = collect(&mut heir, 2).await;
     assert_eq!(sizes(&reclaimed), vec![0, 1]);
     assert!(reclaimed.iter().all(|d| d.redelivered));
-    for d in &reclaimed {
-        heir.ack(d).await.expect("acks");
-    }
-    heir.flush_acks().await.expect("flushes");
+    ack_all(&mut heir, &reclaimed).await;
     assert_eq!(
         pulse.backend().pending(&key, "g").await.expect("pending"),
         0
