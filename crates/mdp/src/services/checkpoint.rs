@@ -1,5 +1,7 @@
 //! The pipeline's checkpoint: how many bars of the source were published, in a small file
-//! replaced atomically, so that a restarted pipeline resumes after them.
+//! replaced atomically and durably (the new file and its directory are fsynced before the
+//! count is trusted), so that a restarted pipeline resumes after them even after a crash of
+//! the machine.
 
 use std::path::{Path, PathBuf};
 
@@ -43,13 +45,32 @@ impl Checkpoint {
     }
 }
 
+/// Writes `published` to a temporary file, fsyncs it, renames it over `path` and fsyncs the
+/// directory, so that after a crash the checkpoint is either the old count or the new one.
 fn write_atomically(path: &Path, published: u64) -> anyhow::Result<()> {
+    use std::io::Write as _;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, published.to_string())
+    let mut file =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(published.to_string().as_bytes())
+        .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+    drop(file);
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    sync_dir(path)
+}
+
+/// Fsyncs the directory holding `path`, making a rename in it durable.
+fn sync_dir(path: &Path) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync directory {}", dir.display()))
 }
 
 #[cfg(test)]

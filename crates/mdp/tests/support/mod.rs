@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod bars;
 pub mod postgres;
 pub mod redis_server;
 pub mod world;

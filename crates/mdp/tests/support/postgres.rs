@@ -58,6 +58,37 @@ impl PgSchema {
         self.count("COUNT(DISTINCT (provider, symbol, resolution, ts))")
     }
 
+    /// Every bar in the schema's `bars` table (none before it exists).
+    pub fn bars(&self) -> super::bars::Bars {
+        let sql = format!(
+            "SELECT provider, symbol, resolution, \
+                    to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
+                    open::text, high::text, low::text, close::text, volume::text, delayed \
+             FROM \"{}\".\"bars\"",
+            self.name
+        );
+        let Ok(rows) = self.rt.block_on(self.client.query(&sql, &[])) else {
+            return super::bars::Bars::new();
+        };
+        super::bars::by_key(rows.iter().map(|row| {
+            let text = |i: usize| row.get::<_, String>(i);
+            super::bars::from_row(
+                [
+                    &text(0),
+                    &text(1),
+                    &text(2),
+                    &text(3),
+                    &text(4),
+                    &text(5),
+                    &text(6),
+                    &text(7),
+                    &text(8),
+                ],
+                row.get::<_, bool>(9),
+            )
+        }))
+    }
+
     fn count(&self, what: &str) -> u64 {
         let sql = format!("SELECT {what} FROM \"{}\".\"bars\"", self.name);
         self.rt

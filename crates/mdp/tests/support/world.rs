@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use super::bars::{self, Bars};
 use super::postgres::PgSchema;
 use super::redis_server::RedisServer;
 use super::{Proc, mdp, sqlite_rows, wait_until};
@@ -29,6 +30,9 @@ pub struct World {
     pub dir: tempfile::TempDir,
     /// The database.
     pub db: Db,
+    /// Whether processes get the fast test timings (small queue, short heartbeats and idle
+    /// timeout) or run on the defaults a user runs.
+    tuned: bool,
 }
 
 impl World {
@@ -37,7 +41,19 @@ impl World {
         let redis = RedisServer::start()?;
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Db::Sqlite(dir.path().join("bars.db"));
-        Some(Self { redis, dir, db })
+        Some(Self {
+            redis,
+            dir,
+            db,
+            tuned: true,
+        })
+    }
+
+    /// The same world whose processes run on the default settings (only the bus and the
+    /// database are named).
+    pub fn on_defaults(mut self) -> Self {
+        self.tuned = false;
+        self
     }
 
     /// A world on a PostgreSQL schema of its own; `None` (after a loud message) without
@@ -54,8 +70,15 @@ impl World {
         let mut cmd = mdp();
         cmd.current_dir(self.dir.path())
             .env("EVENT_BUS_BACKEND", "redis")
-            .env("REDIS_URL", self.redis.url())
-            .env("MDS_FB_HEARTBEAT_SEC", "0.3")
+            .env("REDIS_URL", self.redis.url());
+        if let Db::Postgres(schema) = &self.db {
+            cmd.env("MDS_PG_SCHEMA", &schema.name);
+        }
+        cmd.args(args);
+        if !self.tuned {
+            return cmd;
+        }
+        cmd.env("MDS_FB_HEARTBEAT_SEC", "0.3")
             .env("MDP_FB_HEARTBEAT_SEC", "0.3")
             .env("MDP_FB_FORGET_AFTER_SEC", "2")
             .env("PULSE_IDLE_TIMEOUT_MS", "1000")
@@ -63,10 +86,6 @@ impl World {
             .env("MDS_COORDINATOR_CAPACITY", "1000")
             .env("MDS_COORDINATOR_BATCH_SIZE", "200")
             .env("MDS_COORDINATOR_FLUSH_INTERVAL", "0.05");
-        if let Db::Postgres(schema) = &self.db {
-            cmd.env("MDS_PG_SCHEMA", &schema.name);
-        }
-        cmd.args(args);
         cmd
     }
 
@@ -116,6 +135,32 @@ impl World {
         }
     }
 
+    /// Every bar in the database, by key.
+    pub fn bars(&self) -> Bars {
+        match &self.db {
+            Db::Sqlite(path) => bars::sqlite(path),
+            Db::Postgres(schema) => schema.bars(),
+        }
+    }
+
+    /// Entries of the bars stream's dead-letter stream.
+    pub fn dead_letters(&self) -> u64 {
+        self.redis.len("mdp.marketdata.bars.dlq")
+    }
+
+    /// Checks the bus is settled: nothing pending in group `store`, no dead letter.
+    pub fn assert_settled(&self) {
+        assert!(
+            super::wait_until(LONG, || self.pending() == 0),
+            "{} entries still pending",
+            self.pending()
+        );
+        assert_eq!(self.dead_letters(), 0, "no entry may be dead-lettered on the bus");
+        let file = self.dir.path().join("mdp-dead-letters.ndjson");
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(text.trim().is_empty(), "bars were dead-lettered:\n{text}");
+    }
+
     /// Waits until at least `n` rows are in the database.
     pub fn wait_rows(&self, n: u64, timeout: Duration) -> bool {
         wait_until(timeout, || self.rows() >= n)
@@ -137,7 +182,9 @@ pub fn finish(pipeline: &mut Proc) {
     );
 }
 
-/// Waits until `n` rows are in the database and checks there are exactly `n`.
+/// Waits until `n` rows are in the database, then checks that they are the first `n` bars
+/// of the default synthetic source, value by value, and that nothing is left pending or
+/// dead-lettered on the bus.
 pub fn all_written(world: &World, n: u64, stores: &[&Proc]) {
     let done = wait_until(LONG, || world.rows() >= n);
     let logs: Vec<String> = stores.iter().map(|s| s.log()).collect();
@@ -147,7 +194,8 @@ pub fn all_written(world: &World, n: u64, stores: &[&Proc]) {
         world.rows(),
         logs.join("\n")
     );
-    assert_eq!(world.rows(), n, "every bar exactly once");
+    bars::assert_same(&bars::source(Some(n), None), &world.bars());
+    world.assert_settled();
 }
 
 /// Stops `store` with SIGTERM and checks it exited cleanly.
