@@ -52,7 +52,17 @@ pub fn source(n: Option<u64>, csv: Option<&Path>) -> Bars {
 
 /// A bar from the text of a sink row.
 pub fn from_row(cols: [&str; 9], delayed: bool) -> Bar {
-    let [provider, symbol, resolution, ts, open, high, low, close, volume] = cols;
+    let [
+        provider,
+        symbol,
+        resolution,
+        ts,
+        open,
+        high,
+        low,
+        close,
+        volume,
+    ] = cols;
     serde_json::from_value(serde_json::json!({
         "provider": provider, "symbol": symbol, "resolution": resolution, "ts": ts,
         "open": open, "high": high, "low": low, "close": close, "volume": volume,

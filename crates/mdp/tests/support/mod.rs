@@ -7,6 +7,7 @@
 
 pub mod bars;
 pub mod postgres;
+pub mod proxy;
 pub mod redis_server;
 pub mod world;
 
@@ -118,8 +119,14 @@ impl Proc {
     /// Sends SIGTERM and waits up to `timeout` for a clean exit; returns whether it exited
     /// with status 0.
     pub fn terminate(&mut self, timeout: Duration) -> bool {
+        self.terminate_status(timeout) == Some(0)
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for an exit; returns its exit code (`None`
+    /// when it had to be killed, or ended by a signal).
+    pub fn terminate_status(&mut self, timeout: Duration) -> Option<i32> {
         let Some(mut child) = self.child.take() else {
-            return false;
+            return None;
         };
         let _ = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
@@ -130,11 +137,11 @@ impl Proc {
             status.is_some()
         });
         match status {
-            Some(status) => status.success(),
+            Some(status) => status.code(),
             None => {
                 let _ = child.kill();
                 let _ = child.wait();
-                false
+                None
             }
         }
     }

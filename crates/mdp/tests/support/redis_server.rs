@@ -39,6 +39,23 @@ impl RedisServer {
             .unwrap_or(0)
     }
 
+    /// Entries of stream `key` pending with `consumer` of `group`.
+    pub fn pending_of(&self, key: &str, group: &str, consumer: &str) -> u64 {
+        let Ok(mut con) = redis::Client::open(self.url()).and_then(|c| c.get_connection()) else {
+            return 0;
+        };
+        redis::cmd("XPENDING")
+            .arg(key)
+            .arg(group)
+            .arg("-")
+            .arg("+")
+            .arg(1_000_000)
+            .arg(consumer)
+            .query::<Vec<redis::Value>>(&mut con)
+            .map(|rows| rows.len() as u64)
+            .unwrap_or(0)
+    }
+
     /// Entries in stream `key`.
     pub fn len(&self, key: &str) -> u64 {
         use redis::Commands;

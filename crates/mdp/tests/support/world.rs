@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::bars::{self, Bars};
 use super::postgres::PgSchema;
+use super::proxy::TcpProxy;
 use super::redis_server::RedisServer;
 use super::{Proc, mdp, sqlite_rows, wait_until};
 
@@ -33,6 +34,8 @@ pub struct World {
     /// Whether processes get the fast test timings (small queue, short heartbeats and idle
     /// timeout) or run on the defaults a user runs.
     tuned: bool,
+    /// The sink URL stores get instead of the database's own (e.g. through a proxy).
+    sink_url: Option<String>,
 }
 
 impl World {
@@ -46,6 +49,7 @@ impl World {
             dir,
             db,
             tuned: true,
+            sink_url: None,
         })
     }
 
@@ -89,8 +93,27 @@ impl World {
         cmd
     }
 
+    /// Stores reach PostgreSQL through a proxy the test can cut; the proxy is returned.
+    pub fn through_proxy(mut self) -> (Self, TcpProxy) {
+        let Db::Postgres(schema) = &self.db else {
+            panic!("a proxy stands in front of PostgreSQL only");
+        };
+        let (head, rest) = schema.url.split_once('@').expect("user@host in the URL");
+        let (addr, tail) = rest.split_once('/').expect("a database in the URL");
+        let target = std::net::ToSocketAddrs::to_socket_addrs(addr)
+            .ok()
+            .and_then(|mut a| a.next())
+            .expect("a PostgreSQL address");
+        let proxy = TcpProxy::start(target);
+        self.sink_url = Some(format!("{head}@127.0.0.1:{}/{tail}", proxy.port()));
+        (self, proxy)
+    }
+
     /// The sink URL of the database.
     pub fn sink(&self) -> String {
+        if let Some(url) = &self.sink_url {
+            return url.clone();
+        }
         match &self.db {
             Db::Sqlite(path) => format!("sqlite://{}", path.display()),
             Db::Postgres(schema) => schema.url.clone(),
@@ -155,7 +178,11 @@ impl World {
             "{} entries still pending",
             self.pending()
         );
-        assert_eq!(self.dead_letters(), 0, "no entry may be dead-lettered on the bus");
+        assert_eq!(
+            self.dead_letters(),
+            0,
+            "no entry may be dead-lettered on the bus"
+        );
         let file = self.dir.path().join("mdp-dead-letters.ndjson");
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         assert!(text.trim().is_empty(), "bars were dead-lettered:\n{text}");
