@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use core_contracts::{BoxError, EventEnvelope, FeedbackEvent, RateAdjustment, Track, WireEvent};
 use pulse::{
     CancellationToken, ConsumerRunner, Enforcement, FailOutcome, Handler, Idempotency, Pulse,
-    Subscription,
+    Retention, Subscription,
 };
 use support::{Harness, event};
 use tokio::time::Instant;
@@ -190,7 +190,8 @@ async fn fail_redelivers_then_dead_letters_with_data_intact(h: Harness) {
     assert_eq!(dead[0].original_id, id);
     assert_eq!(dead[0].reason, "handler exploded");
     assert_eq!(dead[0].deliveries, 3);
-    let wire: WireEvent<FeedbackEvent> = serde_json::from_str(&dead[0].data).expect("data intact");
+    let wire: WireEvent<FeedbackEvent> =
+        serde_json::from_slice(dead[0].data().expect("has data")).expect("data intact");
     assert_eq!(wire.payload, sent);
 }
 
@@ -487,13 +488,13 @@ async fn bad_input_is_dead_lettered_and_the_consumer_keeps_going(h: Harness) {
     for (data, _) in &bad {
         pulse
             .backend()
-            .publish(&key, data, 1000)
+            .publish(&key, data, Retention::MaxLen(1000))
             .await
             .expect("raw publish");
     }
     pulse
         .backend()
-        .publish(&key, &good, 1000)
+        .publish(&key, &good, Retention::MaxLen(1000))
         .await
         .expect("raw publish");
     let got = collect(&mut sub, 1).await;
@@ -511,7 +512,7 @@ async fn bad_input_is_dead_lettered_and_the_consumer_keeps_going(h: Harness) {
             "{reason}: {}",
             letter.reason
         );
-        assert_eq!(&letter.data, data, "data intact");
+        assert_eq!(letter.data(), Some(data.as_bytes()), "data intact");
     }
     assert_eq!(
         pulse
