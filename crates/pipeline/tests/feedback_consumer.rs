@@ -195,7 +195,7 @@ async fn a_refused_adjustment_is_redelivered_then_dead_lettered(h: Harness) {
     assert_eq!(u64::from(dead[0].deliveries), max);
     assert!(dead[0].reason.contains("not applied"), "{}", dead[0].reason);
     let wire: WireEvent<FeedbackEvent> =
-        serde_json::from_str(&dead[0].data).expect("original data intact");
+        serde_json::from_str(&dead[0].data_text()).expect("original data intact");
     assert_eq!(wire.payload, event.for_track(Track::V1));
     assert_eq!(wire.key.as_deref(), Some(STORE));
     assert_eq!(pending(&pulse, FEEDBACK).await, 0);

@@ -222,7 +222,7 @@ fn bench_backend(
                 for _ in 0..iters {
                     pulse
                         .backend()
-                        .publish_batch(&key, &raw, 100_000)
+                        .publish_batch(&key, &raw, pulse::Retention::MaxLen(100_000))
                         .await
                         .expect("publishes");
                 }

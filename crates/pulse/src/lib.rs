@@ -3,7 +3,8 @@
 //!
 //! - [`EventBus`]: the operations every backend implements with identical meaning
 //!   (consumer groups with fan-out and competition, at-least-once delivery, reclaim of idle
-//!   entries, redelivery then dead-lettering, bounded retention); backends
+//!   entries, redelivery then dead-lettering, retention by count for telemetry and by
+//!   acknowledgement for data streams, backlog); backends
 //!   [`backend::memory::InMemoryBus`] and [`backend::redis_streams::RedisStreamsBus`],
 //!   chosen by [`BackendKind`].
 //! - [`codec`]: the wire format shared with the Python originals.
@@ -24,14 +25,15 @@ mod subscription;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod trim_schedule;
 
-pub use backend::{DeadLetter, EventBus, FailOutcome, RawEntry, StreamReader};
+pub use backend::{Backlog, DeadLetter, EventBus, FailOutcome, Fields, RawEntry, StreamReader};
 pub use config::{BackendKind, ConfigError, Enforcement, PulseConfig, redact_url};
 pub use error::BusError;
 pub use idempotency::Idempotency;
 pub use pulse::Pulse;
 pub use runner::{ConsumerRunner, Handler, RunnerReport};
-pub use stream::StreamName;
+pub use stream::{Retention, StreamName};
 pub use subscription::{Delivery, Subscription};
 pub use telemetry::PulseMetrics;
 pub use tokio_util::sync::CancellationToken;

@@ -1,5 +1,10 @@
 //! [`Pulse`]: typed publishing and subscribing over any [`EventBus`], with the codec, the
 //! configured track and namespace, and metrics.
+//!
+//! Publishing follows the stream's [`Retention`](crate::Retention): telemetry and control
+//! streams are trimmed by count on publish; data streams are trimmed only below what their
+//! groups still need, by [`Pulse::trim_acknowledged`], which a publisher runs itself at most
+//! once per second per stream (and consumers call after acking).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -7,8 +12,9 @@ use std::time::Instant;
 
 use core_contracts::{Clock, Contract, SystemClock, WireEvent};
 
-use crate::backend::{self, DeadLetter, EventBus};
-use crate::{BusError, PulseConfig, PulseMetrics, StreamName, Subscription, codec};
+use crate::backend::{self, Backlog, DeadLetter, EventBus, Fields};
+use crate::trim_schedule::TrimSchedule;
+use crate::{BusError, PulseConfig, PulseMetrics, Retention, StreamName, Subscription, codec};
 
 /// A handle on the bus. Cheap to clone; clones share the backend and the metrics.
 #[derive(Clone)]
@@ -17,6 +23,7 @@ pub struct Pulse {
     config: Arc<PulseConfig>,
     metrics: PulseMetrics,
     clock: Arc<dyn Clock>,
+    trims: Arc<TrimSchedule>,
 }
 
 impl std::fmt::Debug for Pulse {
@@ -42,6 +49,7 @@ impl Pulse {
             config: Arc::new(config),
             metrics: PulseMetrics::default(),
             clock: Arc::new(SystemClock::new()),
+            trims: Arc::default(),
         }
     }
 
@@ -82,6 +90,11 @@ impl Pulse {
         StreamName::new(&self.config.namespace, &self.config.key_prefix, name)
     }
 
+    /// The retention of `stream` under the configured `PULSE_RETENTION_MAXLEN`.
+    pub fn retention(&self, stream: &StreamName) -> Retention {
+        stream.retention(self.config.retention.get())
+    }
+
     /// Wraps `payload` for the configured track, stamped now, with its hash.
     pub fn seal<T: Contract>(
         &self,
@@ -119,12 +132,15 @@ impl Pulse {
         let result = match self.encode(event) {
             Ok(data) => {
                 self.bus
-                    .publish(stream.key(), &data, self.config.retention.get())
+                    .publish(stream.key(), &data, self.retention(&stream))
                     .await
             }
             Err(e) => Err(e),
         };
         self.record_publish(&stream, result.is_ok(), started, 1);
+        if result.is_ok() {
+            self.trim_if_due(&stream).await;
+        }
         result
     }
 
@@ -140,13 +156,46 @@ impl Pulse {
         let result = match data {
             Ok(data) => {
                 self.bus
-                    .publish_batch(stream.key(), &data, self.config.retention.get())
+                    .publish_batch(stream.key(), &data, self.retention(&stream))
                     .await
             }
             Err(e) => Err(e),
         };
         self.record_publish(&stream, result.is_ok(), started, events.len());
+        if result.is_ok() {
+            self.trim_if_due(&stream).await;
+        }
         result
+    }
+
+    /// Trims data stream `stream` below what its groups still need if this handle has not
+    /// done so within the last second; a failure is logged, never the publisher's error.
+    async fn trim_if_due(&self, stream: &StreamName) {
+        if self.retention(stream) != Retention::Acknowledged
+            || !self.trims.claim(stream.key(), self.clock.elapsed())
+        {
+            return;
+        }
+        if let Err(error) = self.bus.trim_acknowledged(stream.key()).await {
+            tracing::warn!(stream = stream.full(), %error, "cannot trim acknowledged entries");
+        }
+    }
+
+    /// Removes the entries of stream `name` below the oldest entry one of its groups still
+    /// needs (pending, or not yet delivered); returns how many were removed. Consumers of a
+    /// data stream call it after acking; nothing unread is ever deleted.
+    pub async fn trim_acknowledged(&self, name: &str) -> Result<u64, BusError> {
+        self.bus.trim_acknowledged(self.stream(name).key()).await
+    }
+
+    /// How far `group` is behind on stream `name` (zeros when either is missing); records
+    /// the total as the `pulse_backlog{stream,group}` gauge.
+    pub async fn backlog(&self, name: &str, group: &str) -> Result<Backlog, BusError> {
+        let stream = self.stream(name);
+        let backlog = self.bus.backlog(stream.key(), group).await?;
+        self.metrics
+            .record_backlog(stream.label(), group, backlog.total());
+        Ok(backlog)
     }
 
     fn encode<T: Contract>(&self, event: &WireEvent<T>) -> Result<String, BusError> {
@@ -209,17 +258,22 @@ impl Pulse {
         self.bus.dead_letters(self.stream(name).key(), count).await
     }
 
-    /// Re-publishes up to `count` dead letters of `name` to `name` (data intact) and removes
-    /// them from the dead-letter stream; returns how many were replayed.
+    /// Re-publishes up to `count` dead letters of `name` to `name` (every original field,
+    /// byte for byte, under the stream's retention) and removes them from the dead-letter
+    /// stream; returns how many were replayed.
     pub async fn replay_dead_letters(&self, name: &str, count: usize) -> Result<usize, BusError> {
         let stream = self.stream(name);
         let letters = self.bus.dead_letters(stream.key(), count).await?;
-        let data: Vec<String> = letters.iter().map(|d| d.data.clone()).collect();
+        if letters.is_empty() {
+            return Ok(0);
+        }
+        let (ids, entries): (Vec<String>, Vec<Fields>) =
+            letters.into_iter().map(|d| (d.id, d.fields)).unzip();
         self.bus
-            .publish_batch(stream.key(), &data, self.config.retention.get())
+            .publish_raw(stream.key(), &entries, self.retention(&stream))
             .await?;
-        let ids: Vec<String> = letters.into_iter().map(|d| d.id).collect();
         self.bus.remove_dead_letters(stream.key(), &ids).await?;
+        self.trim_if_due(&stream).await;
         Ok(ids.len())
     }
 

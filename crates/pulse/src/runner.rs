@@ -2,6 +2,12 @@
 //! (redelivery, then the dead-letter stream) on error, suppresses duplicates with an
 //! idempotency LRU marked after success, keeps entries in hand from being reclaimed,
 //! restarts after bus errors with backoff, and on shutdown finishes the message in hand.
+//!
+//! It takes a whole read at a time ([`Subscription::try_next_batch`]) and, while the handler
+//! runs, keeps alive both the message in hand and the rest of the read still waiting its
+//! turn, so nothing pending with this consumer can be reclaimed by another. Entries of a
+//! read left unhandled at shutdown stay pending with the consumer (its next run, or another
+//! consumer after the idle timeout, picks them up).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,23 +114,35 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
         backoff: &mut Duration,
     ) -> Result<(), BusError> {
         loop {
-            let next = tokio::select! {
+            let batch = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => {
                     sub.flush_acks().await?;
                     return Ok(());
                 }
-                next = sub.try_next() => next?,
+                batch = sub.try_next_batch() => batch?,
             };
-            let Some(delivery) = next else { continue };
+            if batch.is_empty() {
+                continue;
+            }
             *backoff = Duration::from_millis(100);
-            self.process(sub, delivery, report).await?;
+            let mut held: Vec<String> = batch.iter().map(|d| d.id().to_owned()).collect();
+            for delivery in batch {
+                if shutdown.is_cancelled() {
+                    break;
+                }
+                self.process(sub, &held, delivery, report).await?;
+                held.remove(0);
+            }
         }
     }
 
+    /// Handles `delivery`, keeping every entry of `held` (it and the rest of its read) alive
+    /// meanwhile.
     async fn process(
         &self,
         sub: &mut Subscription<T>,
+        held: &[String],
         delivery: Delivery<T>,
         report: &mut RunnerReport,
     ) -> Result<(), BusError> {
@@ -135,7 +153,7 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
             counters.duplicate.inc();
             return Ok(());
         }
-        let result = self.handle_in_hand(sub, &delivery).await?;
+        let result = self.handle_in_hand(sub, held, &delivery).await?;
         match result {
             Ok(()) => {
                 self.seen.mark(delivery.id());
@@ -156,23 +174,23 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
         Ok(())
     }
 
-    /// Runs the handler while refreshing the entry's idle time, so that no other consumer
-    /// reclaims a message still being handled.
+    /// Runs the handler while refreshing the idle time of the entries `held`, so that no
+    /// other consumer reclaims a message still being handled or waiting its turn.
     async fn handle_in_hand(
         &self,
         sub: &Subscription<T>,
+        held: &[String],
         delivery: &Delivery<T>,
     ) -> Result<Result<(), BoxError>, BusError> {
         let every = (self.pulse.config().idle_timeout / 3).max(Duration::from_millis(1));
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         let handling = self.handler.handle(&delivery.envelope);
         tokio::pin!(handling);
-        let ids = [delivery.id().to_owned()];
         loop {
             tokio::select! {
                 result = &mut handling => return Ok(result),
                 _ = ticker.tick() => {
-                    if let Err(e) = sub.touch(&ids).await {
+                    if let Err(e) = sub.touch(held).await {
                         tracing::warn!(error = %e, "could not refresh the idle time of an entry in hand");
                     }
                 }

@@ -1,5 +1,7 @@
-//! Stream names: `{namespace}.{name}`, the Redis key with its prefix, and the dead-letter
-//! stream `{stream}.dlq`.
+//! Stream names: `{namespace}.{name}`, the Redis key with its prefix, the dead-letter
+//! stream `{stream}.dlq`, and the retention a stream gets from its name ([`Retention`]):
+//! telemetry and control streams are bounded by count, every other stream (data, such as
+//! `marketdata.bars`) only ever loses entries every group has acknowledged.
 
 /// The feedback stream, `{ns}.telemetry.feedback`.
 pub const FEEDBACK: &str = "telemetry.feedback";
@@ -7,6 +9,22 @@ pub const FEEDBACK: &str = "telemetry.feedback";
 pub const RATE_ADJUSTMENT: &str = "telemetry.rate_adjustment";
 /// The bar stream, `{ns}.marketdata.bars`.
 pub const BARS: &str = "marketdata.bars";
+
+/// Name prefixes of the streams bounded by count (`MAXLEN ~`); every other stream is a data
+/// stream, trimmed only below what its groups still need.
+pub const COUNT_BOUNDED_PREFIXES: [&str; 2] = ["telemetry.", "control."];
+
+/// How a stream's size is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    /// Trimmed on publish to about this many entries (`XADD ... MAXLEN ~ n`): telemetry and
+    /// control streams, where the newest events matter and old ones may go unread.
+    MaxLen(usize),
+    /// Never trimmed on publish; only entries below the oldest entry some group still needs
+    /// (pending, or not yet delivered) are removed, by
+    /// [`EventBus::trim_acknowledged`](crate::EventBus::trim_acknowledged): data streams.
+    Acknowledged,
+}
 
 /// A stream of the bus, with every name it goes by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -53,6 +71,28 @@ impl StreamName {
     /// The backend key: the key prefix and the full name.
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// The retention of this stream, decided from its name: [`Retention::MaxLen`] with
+    /// `maxlen` (`PULSE_RETENTION_MAXLEN`) for `telemetry.*` and `control.*`,
+    /// [`Retention::Acknowledged`] for every other stream.
+    ///
+    /// ```
+    /// use pulse::{Retention, StreamName};
+    /// let named = |n| StreamName::new("mdp", "", n);
+    /// assert_eq!(named("telemetry.feedback").retention(100), Retention::MaxLen(100));
+    /// assert_eq!(named("control.pause").retention(100), Retention::MaxLen(100));
+    /// assert_eq!(named("mdp.marketdata.bars").retention(100), Retention::Acknowledged);
+    /// ```
+    pub fn retention(&self, maxlen: usize) -> Retention {
+        if COUNT_BOUNDED_PREFIXES
+            .iter()
+            .any(|prefix| self.name.starts_with(prefix))
+        {
+            Retention::MaxLen(maxlen)
+        } else {
+            Retention::Acknowledged
+        }
     }
 
     /// The backend key of the dead-letter stream.

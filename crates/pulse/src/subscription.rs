@@ -5,6 +5,11 @@
 //! redelivery); then new entries, blocking up to `PULSE_BLOCK_MS`. Entries that cannot be
 //! decoded go to the dead-letter stream with a reason and the subscription carries on. Acks
 //! are batched and sent before the next read.
+//!
+//! [`Subscription::try_next`] hands out one read one entry at a time, keeping the rest
+//! buffered (pending with this consumer, and kept alive by nobody);
+//! [`Subscription::try_next_batch`] hands out a whole read at once, so the caller holds, and
+//! can [`touch`](Subscription::touch), every entry pending with it.
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
@@ -124,17 +129,39 @@ impl<T: Contract> Subscription<T> {
         }
     }
 
+    /// Every valid event of one read (after whatever an earlier [`try_next`](Self::try_next)
+    /// left buffered), or none if nothing arrived within one blocking read. Nothing stays
+    /// buffered: every entry pending with this consumer from this read is in the caller's
+    /// hands, to be acked, failed or [`touch`](Self::touch)ed.
+    pub async fn try_next_batch(&mut self) -> Result<Vec<Delivery<T>>, BusError> {
+        loop {
+            if self.buffer.is_empty() && !self.fetch().await? {
+                return Ok(Vec::new());
+            }
+            let mut batch = Vec::with_capacity(self.buffer.len());
+            while let Some((entry, redelivered)) = self.buffer.pop_front() {
+                if let Some(delivery) = self.decode(entry, redelivered).await? {
+                    batch.push(delivery);
+                }
+            }
+            if !batch.is_empty() {
+                return Ok(batch);
+            }
+        }
+    }
+
     async fn decode(
         &mut self,
         entry: RawEntry,
         redelivered: bool,
     ) -> Result<Option<Delivery<T>>, BusError> {
         let config = self.pulse.config();
-        let decoded = match &entry.data {
+        let decoded = match entry.data().map(std::str::from_utf8) {
             None => Err(Rejection::Malformed(
                 "entry has no data field (or was trimmed while pending)".into(),
             )),
-            Some(data) => {
+            Some(Err(e)) => Err(Rejection::Malformed(format!("data is not UTF-8: {e}"))),
+            Some(Ok(data)) => {
                 codec::decode::<T>(data, config.enforcement, config.max_message_bytes.get())
             }
         };
@@ -288,8 +315,10 @@ impl<T: Contract> Subscription<T> {
         Ok(outcome)
     }
 
-    /// Keeps entries in hand from being reclaimed by another consumer.
-    pub async fn touch(&self, ids: &[String]) -> Result<(), BusError> {
+    /// Keeps entries in hand from being reclaimed by another consumer: refreshes those of
+    /// `ids` this consumer still owns (never one another consumer took over); returns how
+    /// many.
+    pub async fn touch(&self, ids: &[String]) -> Result<u64, BusError> {
         self.pulse
             .backend()
             .touch(self.stream.key(), &self.group, &self.consumer, ids)

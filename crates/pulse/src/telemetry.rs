@@ -25,6 +25,9 @@ pub const REDELIVERIES_TOTAL: &str = "pulse_redeliveries_total";
 pub const DLQ_TOTAL: &str = "pulse_dlq_total";
 /// Entries whose payload did not match `meta.hash`, by stream.
 pub const HASH_MISMATCH_TOTAL: &str = "pulse_hash_mismatch_total";
+/// Entries a group has not acknowledged (undelivered plus pending), by stream and group, as
+/// of the last `Pulse::backlog`.
+pub const BACKLOG: &str = "pulse_backlog";
 
 /// Histogram buckets of [`PUBLISH_LATENCY_MS`].
 pub const LATENCY_BUCKETS_MS: [f64; 12] = [
@@ -49,6 +52,15 @@ pub struct StreamTrackLabels {
     pub stream: String,
     /// Schema track.
     pub track: String,
+}
+
+/// Labels `stream`, `group`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StreamGroupLabels {
+    /// Un-namespaced stream name.
+    pub stream: String,
+    /// Consumer group.
+    pub group: String,
 }
 
 /// Label `stream`.
@@ -79,6 +91,8 @@ pub struct PulseMetrics {
     pub dlq: Family<StreamLabels, Counter>,
     /// [`HASH_MISMATCH_TOTAL`].
     pub hash_mismatch: Family<StreamLabels, Counter>,
+    /// [`BACKLOG`].
+    pub backlog: Family<StreamGroupLabels, Gauge>,
     publish_handles: Arc<RwLock<HashMap<String, HashMap<&'static str, PublishHandles>>>>,
 }
 
@@ -126,6 +140,7 @@ impl Default for PulseMetrics {
             redeliveries: Family::default(),
             dlq: Family::default(),
             hash_mismatch: Family::default(),
+            backlog: Family::default(),
             publish_handles: Arc::default(),
         }
     }
@@ -174,6 +189,31 @@ impl PulseMetrics {
             "Entries whose payload hash did not match",
             self.hash_mismatch.clone(),
         );
+        registry.register(
+            BACKLOG,
+            "Entries a group has not acknowledged (undelivered and pending)",
+            self.backlog.clone(),
+        );
+    }
+
+    /// Records the backlog of `group` on `stream` (the un-namespaced name).
+    pub fn record_backlog(&self, stream: &str, group: &str, entries: u64) {
+        self.backlog
+            .get_or_create(&StreamGroupLabels {
+                stream: stream.to_owned(),
+                group: group.to_owned(),
+            })
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
+    }
+
+    /// The last recorded backlog of `group` on `stream` (tests, `mdp pulse stats`).
+    pub fn backlog_value(&self, stream: &str, group: &str) -> i64 {
+        self.backlog
+            .get_or_create(&StreamGroupLabels {
+                stream: stream.to_owned(),
+                group: group.to_owned(),
+            })
+            .get()
     }
 
     /// The publish series of `stream` on `track` (cached: no allocation after the first call).

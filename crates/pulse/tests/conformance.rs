@@ -1,7 +1,12 @@
 //! One conformance suite, written once, run against every backend: the in-memory bus and
-//! Redis Streams (a real server). Every case holds on both.
+//! Redis Streams (a real server). Every case holds on both. The data-path cases (retention
+//! by acknowledgement, backlog, keep-alive, reclaim cursor, whole reads, byte-exact dead
+//! letters) live in `conformance/data_path.rs`.
 
 mod support;
+
+#[path = "conformance/data_path.rs"]
+mod data_path;
 
 use std::collections::BTreeSet;
 use std::num::NonZeroUsize;
@@ -11,9 +16,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use core_contracts::{BoxError, EventEnvelope, FeedbackEvent, RateAdjustment, Track, WireEvent};
+use data_path::*;
 use pulse::{
     CancellationToken, ConsumerRunner, Enforcement, FailOutcome, Handler, Idempotency, Pulse,
-    Subscription,
+    Retention, Subscription,
 };
 use support::{Harness, event};
 use tokio::time::Instant;
@@ -190,7 +196,8 @@ async fn fail_redelivers_then_dead_letters_with_data_intact(h: Harness) {
     assert_eq!(dead[0].original_id, id);
     assert_eq!(dead[0].reason, "handler exploded");
     assert_eq!(dead[0].deliveries, 3);
-    let wire: WireEvent<FeedbackEvent> = serde_json::from_str(&dead[0].data).expect("data intact");
+    let wire: WireEvent<FeedbackEvent> =
+        serde_json::from_slice(dead[0].data().expect("has data")).expect("data intact");
     assert_eq!(wire.payload, sent);
 }
 
@@ -426,7 +433,7 @@ async fn a_message_in_hand_is_not_reclaimed(h: Harness) {
     assert_eq!(slow.calls.load(Ordering::SeqCst), 1);
 }
 
-async fn retention_is_bounded(h: Harness) {
+async fn telemetry_streams_are_bounded_by_count(h: Harness) {
     let pulse = h.pulse_with(|c| c.retention = NonZeroUsize::new(100).expect("non-zero"));
     let key = pulse.stream(STREAM).key().to_owned();
     for chunk in 0..10 {
@@ -487,13 +494,13 @@ async fn bad_input_is_dead_lettered_and_the_consumer_keeps_going(h: Harness) {
     for (data, _) in &bad {
         pulse
             .backend()
-            .publish(&key, data, 1000)
+            .publish(&key, data, Retention::MaxLen(1000))
             .await
             .expect("raw publish");
     }
     pulse
         .backend()
-        .publish(&key, &good, 1000)
+        .publish(&key, &good, Retention::MaxLen(1000))
         .await
         .expect("raw publish");
     let got = collect(&mut sub, 1).await;
@@ -511,7 +518,7 @@ async fn bad_input_is_dead_lettered_and_the_consumer_keeps_going(h: Harness) {
             "{reason}: {}",
             letter.reason
         );
-        assert_eq!(&letter.data, data, "data intact");
+        assert_eq!(letter.data(), Some(data.as_bytes()), "data intact");
     }
     assert_eq!(
         pulse
@@ -613,11 +620,21 @@ macro_rules! conformance {
                 runner_handler_errors_redeliver_then_dead_letter,
                 runner_finishes_the_message_in_hand_on_shutdown,
                 a_message_in_hand_is_not_reclaimed,
-                retention_is_bounded,
+                telemetry_streams_are_bounded_by_count,
                 bad_input_is_dead_lettered_and_the_consumer_keeps_going,
                 order_within_a_stream_is_kept_for_one_consumer,
                 v2_events_carry_their_extension,
                 dead_letters_replay_to_their_stream,
+                a_data_stream_keeps_every_unacked_entry_past_retention,
+                a_trim_removes_only_what_every_group_acknowledged,
+                a_stream_without_groups_is_never_trimmed_by_acknowledgement,
+                backlog_counts_undelivered_and_pending,
+                a_touch_never_takes_back_a_reclaimed_entry,
+                a_claim_scan_resumes_after_the_last_entry_it_looked_at,
+                a_batch_read_hands_out_the_whole_read,
+                entries_read_ahead_by_the_runner_are_not_reclaimed,
+                undecodable_entries_are_dead_lettered_and_replayed_byte_for_byte,
+                a_failed_entry_is_dead_lettered_with_every_field,
             );
         }
     };

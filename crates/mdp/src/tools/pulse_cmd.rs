@@ -43,7 +43,7 @@ pub async fn run_pulse(args: PulseArgs) -> anyhow::Result<()> {
                         "original_id": letter.original_id,
                         "reason": letter.reason,
                         "deliveries": letter.deliveries,
-                        "data": letter.data,
+                        "data": letter.data_text(),
                     })
                 );
             }

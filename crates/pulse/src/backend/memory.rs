@@ -1,5 +1,7 @@
 //! The in-memory backend: one bus per process (clones share it), with the same group,
-//! pending, redelivery, dead-letter and retention semantics as Redis Streams.
+//! pending, redelivery, dead-letter and retention semantics as Redis Streams. Entries keep
+//! their fields as raw bytes; dead letters are stored as entries of `{key}.dlq` laid out as
+//! on Redis ([`entry`](super::entry)); each reader keeps its own reclaim cursor.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -9,8 +11,10 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::{DeadLetter, EventBus, FailOutcome, FailPolicy, RawEntry, StreamReader};
-use crate::BusError;
+use super::entry::{self, DeadLetter, Fields, RawEntry};
+use super::retention::{self, Backlog, EntryId, GroupPosition};
+use super::{EventBus, FailOutcome, FailPolicy, StreamReader};
+use crate::{BusError, Retention};
 
 /// The in-memory bus. Clones share one state; [`InMemoryBus::shared`] is the process-wide
 /// instance that every `inmem` configuration uses.
@@ -22,12 +26,11 @@ pub struct InMemoryBus {
 #[derive(Debug, Default)]
 struct State {
     streams: HashMap<String, Stream>,
-    dead: HashMap<String, DeadStream>,
 }
 
 #[derive(Debug, Default)]
 struct Stream {
-    entries: VecDeque<(u64, Arc<str>)>,
+    entries: VecDeque<(u64, Arc<Fields>)>,
     next_seq: u64,
     groups: HashMap<String, Group>,
     notify: Arc<Notify>,
@@ -45,12 +48,6 @@ struct Pending {
     deliveries: u32,
     since: Instant,
     failed: bool,
-}
-
-#[derive(Debug, Default)]
-struct DeadStream {
-    entries: VecDeque<DeadLetter>,
-    next_seq: u64,
 }
 
 static SHARED: OnceLock<InMemoryBus> = OnceLock::new();
@@ -82,20 +79,60 @@ fn parse_id(id: &str) -> Result<u64, BusError> {
         .ok_or_else(|| BusError::Command(format!("invalid entry id {id:?}")))
 }
 
+/// The fields of entry `seq` of `entries`; empty when it was trimmed.
+fn fields_of(entries: &VecDeque<(u64, Arc<Fields>)>, seq: u64) -> Fields {
+    entries
+        .binary_search_by_key(&seq, |(s, _)| *s)
+        .ok()
+        .and_then(|i| entries.get(i))
+        .map(|(_, f)| f.as_ref().clone())
+        .unwrap_or_default()
+}
+
 impl Stream {
-    fn data(&self, seq: u64) -> Option<String> {
-        let idx = self.entries.binary_search_by_key(&seq, |(s, _)| *s).ok()?;
-        self.entries.get(idx).map(|(_, d)| d.to_string())
+    fn fields(&self, seq: u64) -> Fields {
+        fields_of(&self.entries, seq)
     }
 
-    fn append(&mut self, data: &str, maxlen: usize) -> String {
+    fn append(&mut self, fields: Fields, retention: Retention) -> String {
         self.next_seq += 1;
-        self.entries.push_back((self.next_seq, Arc::from(data)));
-        while self.entries.len() > maxlen.max(1) {
-            self.entries.pop_front();
+        self.entries.push_back((self.next_seq, Arc::new(fields)));
+        if let Retention::MaxLen(maxlen) = retention {
+            while self.entries.len() > maxlen.max(1) {
+                self.entries.pop_front();
+            }
         }
         entry_id(self.next_seq)
     }
+
+    /// Removes the entries below the oldest one a group still needs; returns how many.
+    fn trim_acknowledged(&mut self) -> u64 {
+        let positions: Vec<GroupPosition> = self
+            .groups
+            .values()
+            .map(|g| GroupPosition {
+                last_delivered: seq_id(g.last_delivered),
+                oldest_pending: g.pending.keys().next().map(|s| seq_id(*s)),
+            })
+            .collect();
+        let Some(keep_from) = retention::trim_point(&positions) else {
+            return 0;
+        };
+        let mut removed = 0;
+        while self
+            .entries
+            .front()
+            .is_some_and(|(seq, _)| seq_id(*seq) < keep_from)
+        {
+            self.entries.pop_front();
+            removed += 1;
+        }
+        removed
+    }
+}
+
+fn seq_id(seq: u64) -> EntryId {
+    EntryId { ms: seq, seq: 0 }
 }
 
 impl State {
@@ -116,18 +153,27 @@ impl State {
         original_id: &str,
         reason: &str,
         deliveries: u32,
-        data: String,
+        original: &[(Vec<u8>, Vec<u8>)],
     ) {
-        let dead = self.dead.entry(format!("{key}.dlq")).or_default();
-        dead.next_seq += 1;
-        let id = entry_id(dead.next_seq);
-        dead.entries.push_back(DeadLetter {
-            id,
-            original_id: original_id.to_owned(),
-            reason: reason.to_owned(),
-            deliveries,
-            data,
-        });
+        let fields = entry::dead_letter_fields(original_id, reason, deliveries, original);
+        let dead = self.stream(&format!("{key}.dlq"));
+        dead.append(fields, Retention::Acknowledged);
+        dead.notify.notify_waiters();
+    }
+
+    fn append_all(
+        &mut self,
+        key: &str,
+        entries: impl IntoIterator<Item = Fields>,
+        retention: Retention,
+    ) -> Vec<String> {
+        let stream = self.stream(key);
+        let ids = entries
+            .into_iter()
+            .map(|fields| stream.append(fields, retention))
+            .collect();
+        stream.notify.notify_waiters();
+        ids
     }
 }
 
@@ -137,25 +183,64 @@ impl EventBus for InMemoryBus {
         "inmem"
     }
 
-    async fn publish(&self, key: &str, data: &str, maxlen: usize) -> Result<String, BusError> {
-        let mut state = self.lock();
-        let stream = state.stream(key);
-        let id = stream.append(data, maxlen);
-        stream.notify.notify_waiters();
-        Ok(id)
+    async fn publish(
+        &self,
+        key: &str,
+        data: &str,
+        retention: Retention,
+    ) -> Result<String, BusError> {
+        let ids = self
+            .lock()
+            .append_all(key, [entry::data_fields(data)], retention);
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| BusError::Command("XADD returned no id".into()))
     }
 
     async fn publish_batch(
         &self,
         key: &str,
         data: &[String],
-        maxlen: usize,
+        retention: Retention,
     ) -> Result<Vec<String>, BusError> {
-        let mut state = self.lock();
-        let stream = state.stream(key);
-        let ids = data.iter().map(|d| stream.append(d, maxlen)).collect();
-        stream.notify.notify_waiters();
-        Ok(ids)
+        let entries = data.iter().map(|d| entry::data_fields(d.as_str()));
+        Ok(self.lock().append_all(key, entries, retention))
+    }
+
+    async fn publish_raw(
+        &self,
+        key: &str,
+        entries: &[Fields],
+        retention: Retention,
+    ) -> Result<Vec<String>, BusError> {
+        Ok(self
+            .lock()
+            .append_all(key, entries.iter().cloned(), retention))
+    }
+
+    async fn trim_acknowledged(&self, key: &str) -> Result<u64, BusError> {
+        Ok(self
+            .lock()
+            .streams
+            .get_mut(key)
+            .map_or(0, Stream::trim_acknowledged))
+    }
+
+    async fn backlog(&self, key: &str, group: &str) -> Result<Backlog, BusError> {
+        let state = self.lock();
+        let Some(stream) = state.streams.get(key) else {
+            return Ok(Backlog::default());
+        };
+        let Some(group) = stream.groups.get(group) else {
+            return Ok(Backlog::default());
+        };
+        let delivered = stream
+            .entries
+            .partition_point(|(seq, _)| *seq <= group.last_delivered);
+        Ok(Backlog {
+            undelivered: (stream.entries.len() - delivered) as u64,
+            pending: group.pending.len() as u64,
+        })
     }
 
     async fn ensure_group(&self, key: &str, group: &str) -> Result<(), BusError> {
@@ -168,7 +253,10 @@ impl EventBus for InMemoryBus {
     }
 
     async fn reader(&self) -> Result<Box<dyn StreamReader>, BusError> {
-        Ok(Box::new(self.clone()))
+        Ok(Box::new(MemoryReader {
+            bus: self.clone(),
+            claim_cursors: HashMap::new(),
+        }))
     }
 
     async fn ack(&self, key: &str, group: &str, ids: &[String]) -> Result<(), BusError> {
@@ -186,18 +274,20 @@ impl EventBus for InMemoryBus {
         group: &str,
         consumer: &str,
         ids: &[String],
-    ) -> Result<(), BusError> {
+    ) -> Result<u64, BusError> {
         let now = Instant::now();
         let mut state = self.lock();
         let group = state.group(key, group)?;
+        let mut touched = 0;
         for id in ids {
             if let Some(p) = group.pending.get_mut(&parse_id(id)?)
                 && p.consumer == consumer
             {
                 p.since = now;
+                touched += 1;
             }
         }
-        Ok(())
+        Ok(touched)
     }
 
     async fn fail(
@@ -224,9 +314,9 @@ impl EventBus for InMemoryBus {
             pending.consumer = consumer.to_owned();
             return Ok(FailOutcome::Redelivered { deliveries });
         }
-        let data = state.stream(key).data(seq).unwrap_or_default();
+        let fields = state.stream(key).fields(seq);
         state.group(key, group)?.pending.remove(&seq);
-        state.push_dead(key, id, reason, deliveries, data);
+        state.push_dead(key, id, reason, deliveries, &fields);
         Ok(FailOutcome::DeadLettered { deliveries })
     }
 
@@ -241,29 +331,35 @@ impl EventBus for InMemoryBus {
         let seq = parse_id(&entry.id)?;
         let mut state = self.lock();
         state.group(key, group)?.pending.remove(&seq);
-        state.push_dead(
-            key,
-            &entry.id,
-            reason,
-            deliveries,
-            entry.data.clone().unwrap_or_default(),
-        );
+        state.push_dead(key, &entry.id, reason, deliveries, &entry.fields);
         Ok(())
     }
 
     async fn dead_letters(&self, key: &str, count: usize) -> Result<Vec<DeadLetter>, BusError> {
         let state = self.lock();
         Ok(state
-            .dead
+            .streams
             .get(&format!("{key}.dlq"))
-            .map(|d| d.entries.iter().take(count).cloned().collect())
+            .map(|d| {
+                d.entries
+                    .iter()
+                    .take(count)
+                    .map(|(seq, fields)| {
+                        entry::parse_dead_letter(entry_id(*seq), fields.as_ref().clone())
+                    })
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
     async fn remove_dead_letters(&self, key: &str, ids: &[String]) -> Result<(), BusError> {
+        let seqs = ids
+            .iter()
+            .map(|id| parse_id(id))
+            .collect::<Result<Vec<u64>, BusError>>()?;
         let mut state = self.lock();
-        if let Some(dead) = state.dead.get_mut(&format!("{key}.dlq")) {
-            dead.entries.retain(|d| !ids.contains(&d.id));
+        if let Some(dead) = state.streams.get_mut(&format!("{key}.dlq")) {
+            dead.entries.retain(|(seq, _)| !seqs.contains(seq));
         }
         Ok(())
     }
@@ -295,8 +391,20 @@ impl EventBus for InMemoryBus {
     }
 }
 
+/// A reader of the in-memory bus, with its reclaim cursor per stream and group.
+struct MemoryReader {
+    bus: InMemoryBus,
+    claim_cursors: HashMap<(String, String), u64>,
+}
+
+impl MemoryReader {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.bus.lock()
+    }
+}
+
 #[async_trait]
-impl StreamReader for InMemoryBus {
+impl StreamReader for MemoryReader {
     async fn read_pending(
         &mut self,
         key: &str,
@@ -319,7 +427,7 @@ impl StreamReader for InMemoryBus {
             .take(count)
             .map(|(seq, _)| RawEntry {
                 id: entry_id(*seq),
-                data: stream.data(*seq),
+                fields: stream.fields(*seq),
             })
             .collect())
     }
@@ -352,7 +460,7 @@ impl StreamReader for InMemoryBus {
                 let fresh: Vec<RawEntry> = entries
                     .range(start..)
                     .take(count)
-                    .map(|(seq, data)| {
+                    .map(|(seq, fields)| {
                         group.last_delivered = *seq;
                         group.pending.insert(
                             *seq,
@@ -365,7 +473,7 @@ impl StreamReader for InMemoryBus {
                         );
                         RawEntry {
                             id: entry_id(*seq),
-                            data: Some(data.to_string()),
+                            fields: fields.as_ref().clone(),
                         }
                     })
                     .collect();
@@ -388,7 +496,9 @@ impl StreamReader for InMemoryBus {
         count: usize,
     ) -> Result<Vec<RawEntry>, BusError> {
         let now = Instant::now();
-        let mut state = self.lock();
+        let cursor_key = (key.to_owned(), group.to_owned());
+        let from = self.claim_cursors.get(&cursor_key).copied().unwrap_or(0);
+        let mut state = self.bus.lock();
         let stream = state.stream(key);
         let Stream {
             entries, groups, ..
@@ -397,8 +507,10 @@ impl StreamReader for InMemoryBus {
             .get_mut(group)
             .ok_or_else(|| BusError::Command(format!("NOGROUP no group {group:?} on {key:?}")))?;
         let mut claimed = Vec::new();
-        for (seq, p) in group.pending.iter_mut() {
+        let mut next_cursor = 0;
+        for (seq, p) in group.pending.range_mut(from..) {
             if claimed.len() >= count {
+                next_cursor = *seq;
                 break;
             }
             if p.failed || now.duration_since(p.since) >= min_idle {
@@ -406,17 +518,14 @@ impl StreamReader for InMemoryBus {
                 p.deliveries += 1;
                 p.since = now;
                 p.failed = false;
-                let data = entries
-                    .binary_search_by_key(seq, |(s, _)| *s)
-                    .ok()
-                    .and_then(|i| entries.get(i))
-                    .map(|(_, d)| d.to_string());
                 claimed.push(RawEntry {
                     id: entry_id(*seq),
-                    data,
+                    fields: fields_of(entries, *seq),
                 });
             }
         }
+        drop(state);
+        self.claim_cursors.insert(cursor_key, next_cursor);
         Ok(claimed)
     }
 }

@@ -1,6 +1,7 @@
 //! The [`EventBus`] trait every backend implements, and the backends: [`memory`] (one shared
 //! in-process bus) and [`redis_streams`] (Redis Streams), chosen by
-//! [`BackendKind`](crate::BackendKind).
+//! [`BackendKind`](crate::BackendKind); [`entry`] holds the entry types (raw fields,
+//! dead letters), [`retention`] what a stream's groups still need (trim point, backlog).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,20 +9,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{BackendKind, BusError, PulseConfig};
+use crate::{BackendKind, BusError, PulseConfig, Retention};
 
+pub mod entry;
 pub mod memory;
 pub mod redis_streams;
+pub mod retention;
 
-/// One stream entry as read from a backend.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawEntry {
-    /// The backend's entry id.
-    pub id: String,
-    /// The `data` field; `None` when the entry has no such field or was trimmed away while
-    /// pending.
-    pub data: Option<String>,
-}
+pub use entry::{DeadLetter, Fields, RawEntry};
+pub use retention::Backlog;
 
 /// What `fail` did with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,21 +34,6 @@ pub enum FailOutcome {
     },
 }
 
-/// One entry of a dead-letter stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
-    /// The dead-letter entry's own id.
-    pub id: String,
-    /// Id of the original entry.
-    pub original_id: String,
-    /// Why it was dead-lettered.
-    pub reason: String,
-    /// How many times it was delivered.
-    pub deliveries: u32,
-    /// The original `data`, intact.
-    pub data: String,
-}
-
 /// The operations of an event bus over raw entries, identical in meaning on every backend.
 ///
 /// `key` is a stream's backend key ([`StreamName::key`](crate::StreamName::key)); the
@@ -64,16 +45,40 @@ pub trait EventBus: Send + Sync + 'static {
     /// The backend's name, `inmem` or `redis`.
     fn kind(&self) -> &'static str;
 
-    /// Appends one entry with field `data`, trimming the stream to about `maxlen` entries.
-    async fn publish(&self, key: &str, data: &str, maxlen: usize) -> Result<String, BusError>;
+    /// Appends one entry with field `data`; with [`Retention::MaxLen`] the stream is trimmed
+    /// to about that many entries, with [`Retention::Acknowledged`] it is not trimmed.
+    async fn publish(
+        &self,
+        key: &str,
+        data: &str,
+        retention: Retention,
+    ) -> Result<String, BusError>;
 
-    /// Appends several entries in one round trip; ids in order.
+    /// Appends several entries with field `data` in one round trip; ids in order.
     async fn publish_batch(
         &self,
         key: &str,
         data: &[String],
-        maxlen: usize,
+        retention: Retention,
     ) -> Result<Vec<String>, BusError>;
+
+    /// Appends entries with the given fields, byte for byte (a dead-letter replay); ids in
+    /// order.
+    async fn publish_raw(
+        &self,
+        key: &str,
+        entries: &[Fields],
+        retention: Retention,
+    ) -> Result<Vec<String>, BusError>;
+
+    /// Removes the entries of `key` below the oldest entry some group still needs (its
+    /// oldest pending entry, or the first entry after its last-delivered id); returns how
+    /// many were removed. A stream without groups is left alone. Redis trims whole nodes
+    /// (`XTRIM MINID ~`), so it may keep a few entries more than the in-memory bus.
+    async fn trim_acknowledged(&self, key: &str) -> Result<u64, BusError>;
+
+    /// How far `group` is behind on `key`; zeros when the stream or the group is missing.
+    async fn backlog(&self, key: &str, group: &str) -> Result<Backlog, BusError>;
 
     /// Creates `group` on `key` starting from the oldest retained entry, if it does not exist.
     async fn ensure_group(&self, key: &str, group: &str) -> Result<(), BusError>;
@@ -85,14 +90,16 @@ pub trait EventBus: Send + Sync + 'static {
     /// Acknowledges entries: they leave the group's pending list.
     async fn ack(&self, key: &str, group: &str, ids: &[String]) -> Result<(), BusError>;
 
-    /// Resets the idle time of entries `consumer` still holds, so they are not reclaimed.
+    /// Resets the idle time of those of `ids` that `consumer` still owns, so they are not
+    /// reclaimed; an entry another consumer has taken over is left with it. Returns how many
+    /// were refreshed.
     async fn touch(
         &self,
         key: &str,
         group: &str,
         consumer: &str,
         ids: &[String],
-    ) -> Result<(), BusError>;
+    ) -> Result<u64, BusError>;
 
     /// Gives a failed entry back for redelivery to the group, or, once it has been delivered
     /// `max_deliveries` times, moves it to the dead-letter stream (with `reason`) and acks it.
@@ -167,7 +174,10 @@ pub trait StreamReader: Send + Sync {
     ) -> Result<Vec<RawEntry>, BusError>;
 
     /// Takes over entries pending in the group for longer than `min_idle` (from dead or
-    /// failing consumers), counting a delivery for each.
+    /// failing consumers), counting a delivery for each. Successive calls continue the scan
+    /// of the pending entries after the last one looked at, back to the start once it reached
+    /// the end (the `XAUTOCLAIM` cursor), so more idle entries than `count` are all taken in
+    /// turn.
     async fn claim_idle(
         &mut self,
         key: &str,

@@ -1,22 +1,58 @@
-//! The Redis Streams backend: `XADD ... MAXLEN ~`, consumer groups created from `0` with
-//! `MKSTREAM`, `XREADGROUP` on a connection of the reader's own, `XAUTOCLAIM` of idle
-//! entries, `XCLAIM ... JUSTID` to keep entries in hand, and a dead-letter stream written
-//! atomically with the `XACK` of the original.
+//! The Redis Streams backend: `XADD` (with `MAXLEN ~` for count-bounded streams only),
+//! `XTRIM MINID ~` below what the groups still need (from `XINFO GROUPS` and `XPENDING`),
+//! consumer groups created from `0` with `MKSTREAM`, `XREADGROUP` on a connection of the
+//! reader's own, `XAUTOCLAIM` of idle entries continuing from its cursor, a Lua script that
+//! refreshes (`XCLAIM ... JUSTID`) only entries the consumer still owns, and a dead-letter
+//! stream written atomically with the `XACK` of the original. Replies are read as bytes:
+//! field names and values are never decoded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Value};
+use redis::{Client, Script, Value};
 
-use super::{DeadLetter, EventBus, FailOutcome, FailPolicy, RawEntry, StreamReader};
+use super::entry::{self, DeadLetter, Fields, RawEntry};
+use super::retention::{self, Backlog, EntryId, GroupPosition};
+use super::{EventBus, FailOutcome, FailPolicy, StreamReader};
 use crate::config::redact_url;
-use crate::{BusError, PulseConfig};
+use crate::{BusError, PulseConfig, Retention};
+
+mod reply;
+
+use reply::{
+    GroupInfo, as_int, as_string, parse_entries, parse_groups, parse_read_reply, pending_count,
+};
 
 /// Longest a non-blocking command may take before the caller gets an error.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Entries per `XRANGE` page when counting a backlog that `XINFO GROUPS` cannot tell.
+const BACKLOG_SCAN_PAGE: usize = 10_000;
+/// Most entries counted that way: beyond it the undelivered count is a lower bound.
+const BACKLOG_SCAN_LIMIT: u64 = 1_000_000;
+
+/// Refreshes the idle time of the entries (`ARGV[3..]`) of `KEYS[1]` pending in group
+/// `ARGV[1]` that consumer `ARGV[2]` still owns; returns how many. Atomic, so an entry
+/// another consumer reclaimed is never taken back from it.
+static TOUCH_OWNED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local touched = 0
+for i = 3, #ARGV do
+  local row = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)[1]
+  if row and row[2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    touched = touched + 1
+  end
+end
+return touched
+",
+    )
+});
 
 /// A Redis Streams bus. Commands share one multiplexed connection that reconnects with
 /// backoff; every reader gets a connection of its own.
@@ -71,6 +107,55 @@ impl RedisStreamsBus {
     {
         bounded(&self.url, what, fut).await
     }
+
+    /// `XINFO GROUPS key`: every group's position.
+    async fn groups(&self, key: &str) -> Result<Vec<GroupInfo>, BusError> {
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("XINFO");
+        cmd.arg("GROUPS").arg(key);
+        let reply: Value = self.run("XINFO GROUPS", cmd.query_async(&mut conn)).await?;
+        Ok(parse_groups(&reply))
+    }
+
+    /// The oldest pending id of `group` (`XPENDING key group`, summary form).
+    async fn oldest_pending(&self, key: &str, group: &[u8]) -> Result<Option<EntryId>, BusError> {
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("XPENDING");
+        cmd.arg(key).arg(group);
+        let reply: Value = self.run("XPENDING", cmd.query_async(&mut conn)).await?;
+        let Value::Array(summary) = reply else {
+            return Ok(None);
+        };
+        Ok(summary
+            .get(1)
+            .and_then(as_string)
+            .and_then(|id| EntryId::parse(&id)))
+    }
+
+    /// Entries of `key` after `after`, counted by `XRANGE` pages of [`BACKLOG_SCAN_PAGE`] up
+    /// to [`BACKLOG_SCAN_LIMIT`] (where `XINFO GROUPS` reports no `lag`: after deletions in
+    /// the stream, or for a group positioned at an arbitrary id).
+    async fn count_after(&self, key: &str, after: EntryId) -> Result<u64, BusError> {
+        let mut conn = self.conn.clone();
+        let mut from = after;
+        let mut counted = 0u64;
+        while counted < BACKLOG_SCAN_LIMIT {
+            let mut cmd = redis::cmd("XRANGE");
+            cmd.arg(key)
+                .arg(format!("({from}"))
+                .arg("+")
+                .arg("COUNT")
+                .arg(BACKLOG_SCAN_PAGE);
+            let reply: Value = self.run("XRANGE", cmd.query_async(&mut conn)).await?;
+            let page = parse_entries(&reply);
+            counted += page.len() as u64;
+            match page.last().and_then(|e| EntryId::parse(&e.id)) {
+                Some(last) if page.len() == BACKLOG_SCAN_PAGE => from = last,
+                _ => break,
+            }
+        }
+        Ok(counted)
+    }
 }
 
 /// A client for `config.redis_url`; `rediss://` verifies the server against
@@ -102,28 +187,37 @@ where
     }
 }
 
-fn xadd(key: &str, maxlen: usize, fields: &[(&str, &str)]) -> redis::Cmd {
+fn xadd<N, V>(key: &str, retention: Retention, fields: &[(N, V)]) -> redis::Cmd
+where
+    N: redis::ToRedisArgs,
+    V: redis::ToRedisArgs,
+{
     let mut cmd = redis::cmd("XADD");
-    cmd.arg(key).arg("MAXLEN").arg("~").arg(maxlen).arg("*");
+    cmd.arg(key);
+    if let Retention::MaxLen(maxlen) = retention {
+        cmd.arg("MAXLEN").arg("~").arg(maxlen);
+    }
+    cmd.arg("*");
     for (name, value) in fields {
-        cmd.arg(*name).arg(*value);
+        cmd.arg(name).arg(value);
     }
     cmd
 }
 
-fn dlq_add(key: &str, original_id: &str, reason: &str, deliveries: u32, data: &str) -> redis::Cmd {
-    let mut cmd = redis::cmd("XADD");
-    cmd.arg(format!("{key}.dlq"))
-        .arg("*")
-        .arg("original_id")
-        .arg(original_id)
-        .arg("reason")
-        .arg(reason)
-        .arg("deliveries")
-        .arg(deliveries)
-        .arg("data")
-        .arg(data);
-    cmd
+fn dlq_add(
+    key: &str,
+    original_id: &str,
+    reason: &str,
+    deliveries: u32,
+    original: &[(Vec<u8>, Vec<u8>)],
+) -> redis::Cmd {
+    let fields = entry::dead_letter_fields(original_id, reason, deliveries, original);
+    xadd(&format!("{key}.dlq"), Retention::Acknowledged, &fields)
+}
+
+/// Whether a command failed because the stream does not exist (`XINFO` on a missing key).
+fn is_missing(error: &BusError) -> bool {
+    matches!(error, BusError::Command(msg) if msg.contains("no such key"))
 }
 
 #[async_trait]
@@ -132,9 +226,14 @@ impl EventBus for RedisStreamsBus {
         "redis"
     }
 
-    async fn publish(&self, key: &str, data: &str, maxlen: usize) -> Result<String, BusError> {
+    async fn publish(
+        &self,
+        key: &str,
+        data: &str,
+        retention: Retention,
+    ) -> Result<String, BusError> {
         let mut conn = self.conn.clone();
-        let cmd = xadd(key, maxlen, &[("data", data)]);
+        let cmd = xadd(key, retention, &[(entry::DATA_FIELD, data)]);
         self.run("XADD", cmd.query_async(&mut conn)).await
     }
 
@@ -142,17 +241,81 @@ impl EventBus for RedisStreamsBus {
         &self,
         key: &str,
         data: &[String],
-        maxlen: usize,
+        retention: Retention,
     ) -> Result<Vec<String>, BusError> {
         if data.is_empty() {
             return Ok(Vec::new());
         }
         let mut pipe = redis::pipe();
         for d in data {
-            pipe.add_command(xadd(key, maxlen, &[("data", d)]));
+            pipe.add_command(xadd(key, retention, &[(entry::DATA_FIELD, d)]));
         }
         let mut conn = self.conn.clone();
         self.run("XADD batch", pipe.query_async(&mut conn)).await
+    }
+
+    async fn publish_raw(
+        &self,
+        key: &str,
+        entries: &[Fields],
+        retention: Retention,
+    ) -> Result<Vec<String>, BusError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for fields in entries {
+            pipe.add_command(xadd(key, retention, fields));
+        }
+        let mut conn = self.conn.clone();
+        self.run("XADD raw", pipe.query_async(&mut conn)).await
+    }
+
+    async fn trim_acknowledged(&self, key: &str) -> Result<u64, BusError> {
+        let groups = match self.groups(key).await {
+            Err(e) if is_missing(&e) => return Ok(0),
+            other => other?,
+        };
+        let mut positions = Vec::with_capacity(groups.len());
+        for group in &groups {
+            let oldest_pending = if group.pending > 0 {
+                self.oldest_pending(key, &group.name).await?
+            } else {
+                None
+            };
+            positions.push(GroupPosition {
+                last_delivered: group.last_delivered,
+                oldest_pending,
+            });
+        }
+        // Groups only move forward (reads and acks), so a point computed from this snapshot
+        // is at or below the one of any later moment: trimming below it deletes nothing a
+        // group still needs.
+        let Some(point) = retention::trim_point(&positions) else {
+            return Ok(0);
+        };
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("XTRIM");
+        cmd.arg(key).arg("MINID").arg("~").arg(point.to_string());
+        self.run("XTRIM MINID", cmd.query_async(&mut conn)).await
+    }
+
+    async fn backlog(&self, key: &str, group: &str) -> Result<Backlog, BusError> {
+        let groups = match self.groups(key).await {
+            Err(e) if is_missing(&e) => return Ok(Backlog::default()),
+            other => other?,
+        };
+        let Some(info) = groups.into_iter().find(|g| g.name == group.as_bytes()) else {
+            return Ok(Backlog::default());
+        };
+        let undelivered = match info.lag {
+            Some(lag) => lag,
+            None => self.count_after(key, info.last_delivered).await?,
+        };
+        Ok(Backlog {
+            undelivered,
+            pending: info.pending,
+        })
     }
 
     async fn ensure_group(&self, key: &str, group: &str) -> Result<(), BusError> {
@@ -184,6 +347,7 @@ impl EventBus for RedisStreamsBus {
         Ok(Box::new(RedisReader {
             conn,
             url: self.url.clone(),
+            claim_cursors: HashMap::new(),
         }))
     }
 
@@ -205,21 +369,18 @@ impl EventBus for RedisStreamsBus {
         group: &str,
         consumer: &str,
         ids: &[String],
-    ) -> Result<(), BusError> {
+    ) -> Result<u64, BusError> {
         if ids.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let mut conn = self.conn.clone();
-        let mut cmd = redis::cmd("XCLAIM");
-        cmd.arg(key)
-            .arg(group)
-            .arg(consumer)
-            .arg(0)
-            .arg(ids)
-            .arg("JUSTID");
-        self.run("XCLAIM JUSTID", cmd.query_async::<Value>(&mut conn))
-            .await
-            .map(drop)
+        let mut invocation = TOUCH_OWNED.key(key);
+        invocation.arg(group).arg(consumer).arg(ids);
+        self.run(
+            "touch (XCLAIM JUSTID of owned entries)",
+            invocation.invoke_async(&mut conn),
+        )
+        .await
     }
 
     async fn fail(
@@ -255,14 +416,14 @@ impl EventBus for RedisStreamsBus {
         let mut cmd = redis::cmd("XRANGE");
         cmd.arg(key).arg(id).arg(id);
         let entries: Value = self.run("XRANGE", cmd.query_async(&mut conn)).await?;
-        let data = parse_entries(&entries)
+        let fields = parse_entries(&entries)
             .into_iter()
             .next()
-            .and_then(|e| e.data)
+            .map(|e| e.fields)
             .unwrap_or_default();
         let mut pipe = redis::pipe();
         pipe.atomic()
-            .add_command(dlq_add(key, id, reason, deliveries, &data))
+            .add_command(dlq_add(key, id, reason, deliveries, &fields))
             .ignore()
             .cmd("XACK")
             .arg(key)
@@ -285,13 +446,7 @@ impl EventBus for RedisStreamsBus {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         pipe.atomic()
-            .add_command(dlq_add(
-                key,
-                &entry.id,
-                reason,
-                deliveries,
-                entry.data.as_deref().unwrap_or_default(),
-            ))
+            .add_command(dlq_add(key, &entry.id, reason, deliveries, &entry.fields))
             .ignore()
             .cmd("XACK")
             .arg(key)
@@ -311,23 +466,9 @@ impl EventBus for RedisStreamsBus {
             .arg("COUNT")
             .arg(count);
         let reply: Value = self.run("XRANGE", cmd.query_async(&mut conn)).await?;
-        Ok(entry_fields(&reply)
+        Ok(parse_entries(&reply)
             .into_iter()
-            .map(|(id, fields)| {
-                let get = |name: &str| {
-                    fields
-                        .iter()
-                        .find(|(f, _)| f == name)
-                        .map(|(_, v)| v.clone())
-                };
-                DeadLetter {
-                    id,
-                    original_id: get("original_id").unwrap_or_default(),
-                    reason: get("reason").unwrap_or_default(),
-                    deliveries: get("deliveries").and_then(|d| d.parse().ok()).unwrap_or(0),
-                    data: get("data").unwrap_or_default(),
-                }
-            })
+            .map(|e| entry::parse_dead_letter(e.id, e.fields))
             .collect())
     }
 
@@ -383,10 +524,12 @@ impl EventBus for RedisStreamsBus {
     }
 }
 
-/// A reader with its own connection, so its blocking `XREADGROUP` delays nothing else.
+/// A reader with its own connection, so its blocking `XREADGROUP` delays nothing else, and
+/// its `XAUTOCLAIM` cursor per stream and group.
 struct RedisReader {
     conn: ConnectionManager,
     url: String,
+    claim_cursors: HashMap<(String, String), String>,
 }
 
 #[async_trait]
@@ -450,12 +593,17 @@ impl StreamReader for RedisReader {
         min_idle: Duration,
         count: usize,
     ) -> Result<Vec<RawEntry>, BusError> {
+        let cursor_key = (key.to_owned(), group.to_owned());
+        let cursor = self
+            .claim_cursors
+            .get(&cursor_key)
+            .map_or("0-0", String::as_str);
         let mut cmd = redis::cmd("XAUTOCLAIM");
         cmd.arg(key)
             .arg(group)
             .arg(consumer)
             .arg(min_idle.as_millis() as u64)
-            .arg("0-0")
+            .arg(cursor)
             .arg("COUNT")
             .arg(count);
         let reply: Value =
@@ -463,152 +611,18 @@ impl StreamReader for RedisReader {
         let Value::Array(parts) = reply else {
             return Ok(Vec::new());
         };
+        let next = parts
+            .first()
+            .and_then(as_string)
+            .unwrap_or_else(|| "0-0".to_owned());
+        self.claim_cursors.insert(cursor_key, next);
         let mut entries = parts.get(1).map(parse_entries).unwrap_or_default();
         if let Some(Value::Array(deleted)) = parts.get(2) {
-            entries.extend(
-                deleted
-                    .iter()
-                    .filter_map(as_string)
-                    .map(|id| RawEntry { id, data: None }),
-            );
+            entries.extend(deleted.iter().filter_map(as_string).map(|id| RawEntry {
+                id,
+                fields: Vec::new(),
+            }));
         }
         Ok(entries)
-    }
-}
-
-fn as_string(value: &Value) -> Option<String> {
-    match value {
-        Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
-        Value::SimpleString(s) => Some(s.clone()),
-        Value::VerbatimString { text, .. } => Some(text.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        _ => None,
-    }
-}
-
-fn as_int(value: &Value) -> Option<i64> {
-    match value {
-        Value::Int(i) => Some(*i),
-        other => as_string(other)?.parse().ok(),
-    }
-}
-
-/// `XPENDING key group id id 1` -> the delivery count of that id, if pending.
-fn pending_count(reply: &Value) -> Option<u32> {
-    let Value::Array(rows) = reply else {
-        return None;
-    };
-    let Value::Array(row) = rows.first()? else {
-        return None;
-    };
-    as_int(row.get(3)?).and_then(|n| u32::try_from(n).ok())
-}
-
-/// `[[id, [field, value, ...] | nil], ...]` -> `(id, fields)` pairs.
-fn entry_fields(value: &Value) -> Vec<(String, Vec<(String, String)>)> {
-    let Value::Array(items) = value else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|item| {
-            let Value::Array(pair) = item else {
-                return None;
-            };
-            let id = as_string(pair.first()?)?;
-            let fields = match pair.get(1) {
-                Some(Value::Array(kv)) => kv
-                    .chunks(2)
-                    .filter_map(|c| Some((as_string(c.first()?)?, as_string(c.get(1)?)?)))
-                    .collect(),
-                Some(Value::Map(kv)) => kv
-                    .iter()
-                    .filter_map(|(k, v)| Some((as_string(k)?, as_string(v)?)))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            Some((id, fields))
-        })
-        .collect()
-}
-
-fn parse_entries(value: &Value) -> Vec<RawEntry> {
-    entry_fields(value)
-        .into_iter()
-        .map(|(id, fields)| RawEntry {
-            id,
-            data: fields
-                .into_iter()
-                .find(|(f, _)| f == "data")
-                .map(|(_, v)| v),
-        })
-        .collect()
-}
-
-/// `XREADGROUP` reply: `[[key, entries]]` (or a map), or nil on timeout.
-fn parse_read_reply(reply: &Value) -> Vec<RawEntry> {
-    match reply {
-        Value::Array(streams) => streams
-            .iter()
-            .filter_map(|s| match s {
-                Value::Array(pair) => pair.get(1).map(parse_entries),
-                _ => None,
-            })
-            .flatten()
-            .collect(),
-        Value::Map(streams) => streams
-            .iter()
-            .flat_map(|(_, entries)| parse_entries(entries))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bulk(s: &str) -> Value {
-        Value::BulkString(s.as_bytes().to_vec())
-    }
-
-    #[test]
-    fn parses_a_read_reply_with_a_trimmed_entry() {
-        let reply = Value::Array(vec![Value::Array(vec![
-            bulk("k"),
-            Value::Array(vec![
-                Value::Array(vec![
-                    bulk("1-0"),
-                    Value::Array(vec![bulk("data"), bulk("{}")]),
-                ]),
-                Value::Array(vec![bulk("2-0"), Value::Nil]),
-            ]),
-        ])]);
-        assert_eq!(
-            parse_read_reply(&reply),
-            vec![
-                RawEntry {
-                    id: "1-0".into(),
-                    data: Some("{}".into())
-                },
-                RawEntry {
-                    id: "2-0".into(),
-                    data: None
-                },
-            ]
-        );
-        assert!(parse_read_reply(&Value::Nil).is_empty());
-    }
-
-    #[test]
-    fn parses_the_delivery_count_of_a_pending_entry() {
-        let reply = Value::Array(vec![Value::Array(vec![
-            bulk("1-0"),
-            bulk("c1"),
-            Value::Int(10),
-            Value::Int(3),
-        ])]);
-        assert_eq!(pending_count(&reply), Some(3));
-        assert_eq!(pending_count(&Value::Array(vec![])), None);
     }
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use async_trait::async_trait;
 
 use crate::backend::memory::InMemoryBus;
-use crate::backend::{DeadLetter, FailPolicy};
-use crate::{BusError, EventBus, FailOutcome, RawEntry, StreamReader};
+use crate::backend::{Backlog, DeadLetter, FailPolicy, Fields};
+use crate::{BusError, EventBus, FailOutcome, RawEntry, Retention, StreamReader};
 
 /// An [`InMemoryBus`] whose first `failures` calls to [`EventBus::reader`] fail with
 /// [`BusError::Unavailable`].
@@ -38,16 +38,35 @@ impl EventBus for FlakyBus {
     fn kind(&self) -> &'static str {
         "flaky"
     }
-    async fn publish(&self, key: &str, data: &str, maxlen: usize) -> Result<String, BusError> {
-        self.inner.publish(key, data, maxlen).await
+    async fn publish(
+        &self,
+        key: &str,
+        data: &str,
+        retention: Retention,
+    ) -> Result<String, BusError> {
+        self.inner.publish(key, data, retention).await
     }
     async fn publish_batch(
         &self,
         key: &str,
         data: &[String],
-        maxlen: usize,
+        retention: Retention,
     ) -> Result<Vec<String>, BusError> {
-        self.inner.publish_batch(key, data, maxlen).await
+        self.inner.publish_batch(key, data, retention).await
+    }
+    async fn publish_raw(
+        &self,
+        key: &str,
+        entries: &[Fields],
+        retention: Retention,
+    ) -> Result<Vec<String>, BusError> {
+        self.inner.publish_raw(key, entries, retention).await
+    }
+    async fn trim_acknowledged(&self, key: &str) -> Result<u64, BusError> {
+        self.inner.trim_acknowledged(key).await
+    }
+    async fn backlog(&self, key: &str, group: &str) -> Result<Backlog, BusError> {
+        self.inner.backlog(key, group).await
     }
     async fn ensure_group(&self, key: &str, group: &str) -> Result<(), BusError> {
         self.inner.ensure_group(key, group).await
@@ -73,7 +92,7 @@ impl EventBus for FlakyBus {
         group: &str,
         consumer: &str,
         ids: &[String],
-    ) -> Result<(), BusError> {
+    ) -> Result<u64, BusError> {
         self.inner.touch(key, group, consumer, ids).await
     }
     async fn fail(
