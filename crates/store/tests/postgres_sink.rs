@@ -231,7 +231,7 @@ async fn opens_from_a_url_with_the_schema_option() {
         &schema.url,
         &SinkOptions {
             postgres: options(&schema, 1000),
-            metrics: None,
+            ..SinkOptions::default()
         },
     )
     .await
