@@ -226,3 +226,26 @@ where
         .await
         .map_err(|e| SinkError::Transient(format!("sqlite task failed: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syncs_commits_as_configured_full_by_default() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cases = [
+            (SqliteSynchronous::default(), 2),
+            (SqliteSynchronous::Full, 2),
+            (SqliteSynchronous::Normal, 1),
+        ];
+        for (i, (synchronous, pragma)) in cases.into_iter().enumerate() {
+            let conn = open_connection(&dir.path().join(format!("{i}.db")), synchronous)
+                .expect("opens");
+            let got: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .expect("pragma");
+            assert_eq!(got, pragma, "{synchronous:?}");
+        }
+    }
+}
