@@ -214,7 +214,7 @@ impl Worker {
                 };
                 let batch = Batch::from_items(items);
                 *self.slot() = Some(InFlight {
-                    pending: vec![0..batch.len()],
+                    pending: std::iter::once(0..batch.len()).collect(),
                     batch: Arc::new(batch),
                     panicked: false,
                 });

@@ -240,8 +240,8 @@ mod tests {
             (SqliteSynchronous::Normal, 1),
         ];
         for (i, (synchronous, pragma)) in cases.into_iter().enumerate() {
-            let conn = open_connection(&dir.path().join(format!("{i}.db")), synchronous)
-                .expect("opens");
+            let conn =
+                open_connection(&dir.path().join(format!("{i}.db")), synchronous).expect("opens");
             let got: i64 = conn
                 .query_row("PRAGMA synchronous", [], |r| r.get(0))
                 .expect("pragma");
