@@ -23,7 +23,7 @@ mod url;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::Duration;
 
-pub use env::ENV_VARS;
+pub use env::{ENV_VARS, RETIRED_VARS};
 pub use url::{DatabaseUrl, redact_url};
 
 use env::Env;
@@ -81,17 +81,19 @@ pub struct CoordinatorSettings {
     pub flush_interval: Duration,
 }
 
-/// Retries of a failed batch write (`MDS_RETRY_*`).
+/// Retries of a failed batch write (`MDS_RETRY_*`). A transient failure is retried until
+/// the sink recovers; only the optional give-up deadline dead-letters it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrySettings {
-    /// Attempts per batch, the first included (`MDS_RETRY_MAX_ATTEMPTS`, 5).
-    pub max_attempts: NonZeroU32,
     /// Delay before the first retry (`MDS_RETRY_INITIAL_BACKOFF_MS`, 50 ms).
     pub initial_backoff: Duration,
     /// Factor applied to the delay after each retry (`MDS_RETRY_BACKOFF_MULTIPLIER`, 2.0).
     pub multiplier: f64,
     /// Upper bound of the delay (`MDS_RETRY_MAX_BACKOFF_MS`, 2000 ms).
     pub max_backoff: Duration,
+    /// A batch failing transiently for longer than this is dead-lettered
+    /// (`MDS_RETRY_GIVE_UP_AFTER_SEC`, unset: never).
+    pub give_up_after: Option<Duration>,
 }
 
 /// The circuit breaker in front of the sink (`MDS_CB_*`).
@@ -133,6 +135,31 @@ pub struct SinkSettings {
     pub database_url: DatabaseUrl,
     /// PostgreSQL options, used when the URL is `postgres://`.
     pub postgres: PostgresOptions,
+    /// How SQLite syncs its commits, used when the URL is `sqlite://`
+    /// (`MDS_SQLITE_SYNCHRONOUS`, `full`).
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+/// SQLite's `synchronous` pragma for the sink (`MDS_SQLITE_SYNCHRONOUS`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    /// Every commit is synced to disk before it returns: a written bar survives a power loss
+    /// (the default).
+    #[default]
+    Full,
+    /// WAL commits are synced at checkpoints only: faster, but a power loss may undo the
+    /// last commits.
+    Normal,
+}
+
+impl SqliteSynchronous {
+    /// The pragma value, `FULL` or `NORMAL`.
+    pub fn as_pragma(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Normal => "NORMAL",
+        }
+    }
 }
 
 /// Options of the PostgreSQL sink (`MDS_PG_*`).
@@ -200,10 +227,10 @@ impl Default for CoordinatorSettings {
 impl Default for RetrySettings {
     fn default() -> Self {
         Self {
-            max_attempts: nz32(5),
             initial_backoff: Duration::from_millis(50),
             multiplier: 2.0,
             max_backoff: Duration::from_millis(2000),
+            give_up_after: None,
         }
     }
 }
@@ -262,12 +289,15 @@ impl StoreSettings {
         F: Fn(&str) -> Option<String>,
     {
         let env = Env::new(&lookup);
+        for (retired, instead) in retired_in_use(&lookup) {
+            tracing::warn!(variable = retired, "{retired} is no longer read: {instead}");
+        }
         let d = Self::default();
         let retry = RetrySettings {
-            max_attempts: env.non_zero_u32("MDS_RETRY_MAX_ATTEMPTS", d.retry.max_attempts)?,
             initial_backoff: env.millis("MDS_RETRY_INITIAL_BACKOFF_MS", d.retry.initial_backoff)?,
             multiplier: env.multiplier("MDS_RETRY_BACKOFF_MULTIPLIER", d.retry.multiplier)?,
             max_backoff: env.millis("MDS_RETRY_MAX_BACKOFF_MS", d.retry.max_backoff)?,
+            give_up_after: env.optional_seconds("MDS_RETRY_GIVE_UP_AFTER_SEC")?,
         };
         if retry.max_backoff < retry.initial_backoff {
             return Err(ConfigError::Invalid {
@@ -309,10 +339,32 @@ impl StoreSettings {
                         .non_zero("MDS_PG_COPY_THRESHOLD", d.sink.postgres.copy_threshold)?,
                     pool_size: env.non_zero("MDS_PG_POOL_SIZE", d.sink.postgres.pool_size)?,
                 },
+                sqlite_synchronous: env.sqlite_synchronous("MDS_SQLITE_SYNCHRONOUS")?,
             },
             admin_token: env.get("ADMIN_TOKEN").and_then(AdminToken::new),
         })
     }
+}
+
+/// The retired variables set in the environment, each with what replaces it; start-up logs
+/// one warning for each.
+///
+/// ```
+/// let set = |name: &str| (name == "MDS_RETRY_MAX_ATTEMPTS").then(|| "5".to_owned());
+/// let retired = store::config::retired_in_use(&set);
+/// assert_eq!(retired.len(), 1);
+/// assert!(retired[0].1.contains("MDS_RETRY_GIVE_UP_AFTER_SEC"));
+/// assert!(store::config::retired_in_use(&|_: &str| None).is_empty());
+/// ```
+pub fn retired_in_use(
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Vec<(&'static str, &'static str)> {
+    let env = Env::new(lookup);
+    RETIRED_VARS
+        .iter()
+        .copied()
+        .filter(|(name, _)| env.get(name).is_some())
+        .collect()
 }
 
 fn webhook(env: &Env<'_>) -> Result<Option<WebhookSettings>, ConfigError> {

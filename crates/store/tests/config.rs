@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use store::config::{ConfigError, DatabaseUrl, ENV_VARS, StoreSettings};
+use store::config::{
+    ConfigError, DatabaseUrl, ENV_VARS, RETIRED_VARS, SqliteSynchronous, StoreSettings,
+    retired_in_use,
+};
 
 fn load(vars: &[(&str, &str)]) -> Result<StoreSettings, ConfigError> {
     let env: HashMap<String, String> = vars
@@ -22,7 +25,10 @@ fn defaults_match_the_spec() {
     assert_eq!(s.coordinator.workers.get(), 4);
     assert_eq!(s.coordinator.batch_size.get(), 500);
     assert_eq!(s.coordinator.flush_interval, Duration::from_millis(250));
-    assert_eq!(s.retry.max_attempts.get(), 5);
+    assert_eq!(
+        s.retry.give_up_after, None,
+        "transient failures never give up"
+    );
     assert_eq!(s.retry.initial_backoff, Duration::from_millis(50));
     assert!((s.retry.multiplier - 2.0).abs() < f64::EPSILON);
     assert_eq!(s.retry.max_backoff, Duration::from_millis(2000));
@@ -36,6 +42,7 @@ fn defaults_match_the_spec() {
     );
     assert_eq!(s.sink.postgres.schema, "public");
     assert_eq!(s.sink.postgres.copy_threshold.get(), 1000);
+    assert_eq!(s.sink.sqlite_synchronous, SqliteSynchronous::Full);
     assert_eq!(s.admin_token, None);
     assert_eq!(s, StoreSettings::default());
 }
@@ -47,7 +54,7 @@ fn every_variable_is_read() {
         ("MDS_COORDINATOR_WORKERS", "2"),
         ("MDS_COORDINATOR_BATCH_SIZE", "10"),
         ("MDS_COORDINATOR_FLUSH_INTERVAL", "0.5"),
-        ("MDS_RETRY_MAX_ATTEMPTS", "3"),
+        ("MDS_RETRY_GIVE_UP_AFTER_SEC", "600"),
         ("MDS_RETRY_INITIAL_BACKOFF_MS", "10"),
         ("MDS_RETRY_BACKOFF_MULTIPLIER", "1.5"),
         ("MDS_RETRY_MAX_BACKOFF_MS", "100"),
@@ -63,6 +70,7 @@ fn every_variable_is_read() {
         ("MDS_PG_SCHEMA", "marketdata"),
         ("MDS_PG_COPY_THRESHOLD", "50"),
         ("MDS_PG_POOL_SIZE", "8"),
+        ("MDS_SQLITE_SYNCHRONOUS", "NORMAL"),
         ("ADMIN_TOKEN", "s3cret"),
     ])
     .expect("valid");
@@ -70,7 +78,7 @@ fn every_variable_is_read() {
     assert_eq!(s.coordinator.workers.get(), 2);
     assert_eq!(s.coordinator.batch_size.get(), 10);
     assert_eq!(s.coordinator.flush_interval, Duration::from_millis(500));
-    assert_eq!(s.retry.max_attempts.get(), 3);
+    assert_eq!(s.retry.give_up_after, Some(Duration::from_secs(600)));
     assert_eq!(s.retry.initial_backoff, Duration::from_millis(10));
     assert!((s.retry.multiplier - 1.5).abs() < f64::EPSILON);
     assert_eq!(s.retry.max_backoff, Duration::from_millis(100));
@@ -86,6 +94,7 @@ fn every_variable_is_read() {
     assert_eq!(s.sink.postgres.schema, "marketdata");
     assert_eq!(s.sink.postgres.copy_threshold.get(), 50);
     assert_eq!(s.sink.postgres.pool_size.get(), 8);
+    assert_eq!(s.sink.sqlite_synchronous, SqliteSynchronous::Normal);
     assert_eq!(s.admin_token.expect("set").expose(), "s3cret");
 }
 
@@ -105,7 +114,11 @@ fn a_bad_value_names_the_variable_and_what_it_accepts() {
             "NaN",
             "positive number of seconds",
         ),
-        ("MDS_RETRY_MAX_ATTEMPTS", "0", "positive integer"),
+        (
+            "MDS_RETRY_GIVE_UP_AFTER_SEC",
+            "0",
+            "positive number of seconds",
+        ),
         ("MDS_RETRY_INITIAL_BACKOFF_MS", "1.5", "milliseconds"),
         ("MDS_RETRY_BACKOFF_MULTIPLIER", "0.5", ">= 1"),
         (
@@ -134,6 +147,7 @@ fn a_bad_value_names_the_variable_and_what_it_accepts() {
         ("MDS_PG_SCHEMA", "bad-name", "SQL identifier"),
         ("MDS_PG_COPY_THRESHOLD", "0", "positive integer"),
         ("MDS_PG_POOL_SIZE", "0", "positive integer"),
+        ("MDS_SQLITE_SYNCHRONOUS", "off", "full or normal"),
     ];
     for (variable, value, expected) in cases {
         let err = load(&[(variable, value)]).expect_err(variable);
@@ -198,11 +212,28 @@ fn the_catalogue_lists_every_variable_read() {
         "MDS_COORDINATOR_CAPACITY",
         "MDS_COORDINATOR_FLUSH_INTERVAL",
         "MDS_RETRY_MAX_BACKOFF_MS",
+        "MDS_RETRY_GIVE_UP_AFTER_SEC",
         "MDS_CB_HALF_OPEN_AFTER_SEC",
+        "MDS_SQLITE_SYNCHRONOUS",
         "MDS_FB_HEARTBEAT_SEC",
         "DATABASE_URL",
         "ADMIN_TOKEN",
     ] {
         assert!(names.contains(&name), "{name}");
+    }
+}
+
+#[test]
+fn the_retired_max_attempts_is_ignored_with_a_warning_naming_its_replacement() {
+    let s = load(&[("MDS_RETRY_MAX_ATTEMPTS", "0")]).expect("no longer read, so not refused");
+    assert_eq!(s, StoreSettings::default());
+    let set = |name: &str| (name == "MDS_RETRY_MAX_ATTEMPTS").then(|| "3".to_owned());
+    let retired = retired_in_use(&set);
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0].0, "MDS_RETRY_MAX_ATTEMPTS");
+    assert!(retired[0].1.contains("MDS_RETRY_GIVE_UP_AFTER_SEC"));
+    let names: Vec<&str> = ENV_VARS.iter().map(|(name, _, _)| *name).collect();
+    for (name, _) in RETIRED_VARS {
+        assert!(!names.contains(name), "{name} is retired, not read");
     }
 }

@@ -72,11 +72,11 @@ async fn transient_failures_are_retried() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn permanent_failures_land_in_the_dead_letter_file_and_replay_writes_them() {
+async fn permanent_failures_dead_letter_only_the_offending_bar_and_replay_writes_it() {
     let dir = tempdir();
     let path = dir.path().join("dead-letters.ndjson");
     let sink = Arc::new(MemorySink::new());
-    sink.fail_next([SinkError::Permanent("constraint violated".into())]);
+    sink.reject(bar(2).key());
     let coord = WriteCoordinator::builder(config(dir.path(), 1, 5), sink.clone())
         .start()
         .expect("valid config");
@@ -87,24 +87,25 @@ async fn permanent_failures_land_in_the_dead_letter_file_and_replay_writes_them(
         .expect("accepted");
     let stats = coord.stop(true).await;
     assert_eq!(
-        (sink.len(), sink.write_calls()),
-        (0, 1),
-        "permanent errors are not retried"
+        (stats.written, stats.dead_lettered),
+        (4, 1),
+        "the batch is bisected down to the poison bar"
     );
-    assert_eq!(stats.dead_lettered, 5);
+    assert_eq!(sink.len(), 4);
+    assert!(!sink.contains(&bar(2).key()));
 
     let records = read_records(&path).await.expect("readable");
     assert_eq!(records.len(), 1);
-    assert_eq!(records[0].items, submitted, "lossless");
+    assert_eq!(records[0].items, vec![bar(2)], "lossless");
     assert_eq!(records[0].error_type, "permanent");
-    assert!(records[0].error.contains("constraint violated"));
-    assert_eq!(records[0].attempts, 1);
+    assert!(records[0].error.contains("rejected"));
+    assert_eq!(records[0].attempts, 1, "permanent errors are not retried");
 
     let target = MemorySink::new();
     let report = replay(&path, &target).await.expect("replayed");
-    assert_eq!((report.records_replayed, report.bars_written), (1, 5));
+    assert_eq!((report.records_replayed, report.bars_written), (1, 1));
     assert!(report.is_complete());
-    assert_eq!(target.bars(), submitted);
+    assert_eq!(target.bars(), vec![bar(2)]);
     assert!(!path.exists(), "a fully replayed file is removed");
 }
 
@@ -144,8 +145,7 @@ async fn breaker_opens_emits_hard_probes_once_and_closes() {
     sink.set_failing(Some(SinkError::Transient("sink down".into())));
     let bus = FeedbackBus::new();
     let mut events = bus.subscribe("test");
-    let mut cfg = config(dir.path(), 3, 1);
-    cfg.retry.max_attempts = std::num::NonZeroU32::new(100).expect("non-zero");
+    let cfg = config(dir.path(), 3, 1);
     let metrics = CoordinatorMetrics::default();
     let coord = WriteCoordinator::builder(cfg, sink.clone())
         .bus(bus.clone())
@@ -171,7 +171,12 @@ async fn breaker_opens_emits_hard_probes_once_and_closes() {
         coord.current_event().reason.as_deref(),
         Some("circuit_open")
     );
-    assert_eq!(coord.health().await.state, HealthState::Degraded);
+    assert_eq!(
+        coord.health().await.state,
+        HealthState::Unhealthy,
+        "cannot write while the breaker is open"
+    );
+    assert!(!coord.is_writable());
     let opened_at = tokio::time::Instant::now();
 
     // The probe after 60 s fails: one write only, although three workers wait.

@@ -85,7 +85,7 @@ async fn every_batch_is_reported_as_written_or_dead_lettered_to_its_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("dead-letters.ndjson");
     let sink = Arc::new(MemorySink::new());
-    sink.fail_next([SinkError::Permanent("constraint violated".into())]);
+    sink.reject(bar(7).key());
     let recorder = Arc::new(Recorder::default());
     let coord = WriteCoordinator::builder(config(dir.path(), 1, 5), sink.clone())
         .on_outcome(recorder.callback())
@@ -100,7 +100,11 @@ async fn every_batch_is_reported_as_written_or_dead_lettered_to_its_file() {
 
     let records = read_records(&file).await.expect("readable");
     let in_file: Vec<BarKey> = records.iter().flat_map(|r| keys(&r.items)).collect();
-    assert_eq!(in_file.len(), 5, "one batch of five failed for good");
+    assert_eq!(
+        in_file,
+        vec![bar(7).key()],
+        "only the poison bar failed for good"
+    );
     let dead = recorder.dead_lettered();
     assert_eq!(
         dead,
@@ -111,7 +115,7 @@ async fn every_batch_is_reported_as_written_or_dead_lettered_to_its_file() {
         "the dead-lettered bars are reported with their file and the error type"
     );
     let mut reported = recorder.written();
-    assert_eq!(reported.len(), 15);
+    assert_eq!(reported.len(), 19);
     assert_eq!(
         reported,
         keys(&sink.bars()),
@@ -122,7 +126,7 @@ async fn every_batch_is_reported_as_written_or_dead_lettered_to_its_file() {
     let mut all = keys(&submitted);
     all.sort();
     assert_eq!(reported, all, "every bar reported exactly once");
-    assert_eq!((stats.written, stats.dead_lettered), (15, 5));
+    assert_eq!((stats.written, stats.dead_lettered), (19, 1));
 }
 
 #[tokio::test(start_paused = true)]

@@ -231,7 +231,7 @@ async fn opens_from_a_url_with_the_schema_option() {
         &schema.url,
         &SinkOptions {
             postgres: options(&schema, 1000),
-            metrics: None,
+            ..SinkOptions::default()
         },
     )
     .await
@@ -281,4 +281,36 @@ async fn an_invalid_schema_name_is_refused() {
         .await
         .expect_err("invalid identifier");
     assert!(err.to_string().contains("no-dashes"), "{err}");
+}
+
+#[tokio::test]
+async fn bars_a_microsecond_apart_at_most_are_one_row_and_the_last_one_wins_on_both_paths() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let base = bars::bars("AAPL", 3);
+    let mut close_by = base[1].clone();
+    close_by.ts += chrono::Duration::nanoseconds(500);
+    let batch = vec![
+        base[0].clone(),
+        base[1].clone(),
+        bars::with_close(&close_by, "250.50"),
+        base[2].clone(),
+    ];
+    for copy_threshold in [1000, 1] {
+        sink(&schema, copy_threshold)
+            .await
+            .write(&batch)
+            .await
+            .expect("one row per stored key: no row is touched twice");
+        let rows = rows(&schema).await;
+        assert_eq!(rows.len(), 3, "copy_threshold {copy_threshold}");
+        assert_eq!(rows[1].3, "250.50", "the last bar in batch order wins");
+        schema
+            .client()
+            .await
+            .batch_execute(&format!("TRUNCATE {}", schema.table("bars")))
+            .await
+            .expect("truncate");
+    }
 }

@@ -194,3 +194,15 @@ async fn metered_sinks_record_writes_by_status() {
     assert_eq!(metrics.write_count("sqlite", "success"), 1);
     assert_eq!(metrics.write_count("sqlite", "error"), 1);
 }
+
+#[tokio::test]
+async fn bars_nanoseconds_apart_are_distinct_rows_as_sqlite_stores_nanoseconds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let sink = SqliteSink::open(&path).await.expect("opens");
+    let first = bars::bars("AAPL", 1).remove(0);
+    let mut second = bars::with_close(&first, "250.50");
+    second.ts += chrono::Duration::nanoseconds(500);
+    sink.write(&[first, second]).await.expect("writes");
+    assert_eq!(rows(&path).len(), 2);
+}

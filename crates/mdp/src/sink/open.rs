@@ -50,6 +50,7 @@ pub async fn open(
 ) -> anyhow::Result<Arc<dyn Sink>> {
     let options = SinkOptions {
         postgres: settings.sink.postgres.clone(),
+        sqlite_synchronous: settings.sink.sqlite_synchronous,
         metrics: Some(metrics),
     };
     let mut sink = open_database(&choice.url, &options)

@@ -66,10 +66,10 @@ pub fn coordinator_config(
     config.flush_interval = c.flush_interval;
     let r = &settings.retry;
     config.retry = RetryPolicy {
-        max_attempts: r.max_attempts,
         initial_backoff: r.initial_backoff,
         multiplier: r.multiplier,
         max_backoff: r.max_backoff,
+        give_up_after: r.give_up_after,
         ..RetryPolicy::default()
     };
     config.breaker = BreakerConfig {

@@ -4,8 +4,8 @@
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::Duration;
 
-use super::ConfigError;
 use super::url::DatabaseUrl;
+use super::{ConfigError, SqliteSynchronous};
 
 /// Every variable the store reads: name, default, meaning (for docs and `--help`).
 pub const ENV_VARS: &[(&str, &str, &str)] = &[
@@ -30,11 +30,6 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "seconds before a partial batch is written",
     ),
     (
-        "MDS_RETRY_MAX_ATTEMPTS",
-        "5",
-        "attempts per batch write, the first included",
-    ),
-    (
         "MDS_RETRY_INITIAL_BACKOFF_MS",
         "50",
         "milliseconds before the first retry",
@@ -48,6 +43,11 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "MDS_RETRY_MAX_BACKOFF_MS",
         "2000",
         "upper bound of the retry delay in milliseconds",
+    ),
+    (
+        "MDS_RETRY_GIVE_UP_AFTER_SEC",
+        "(none)",
+        "seconds a batch may fail transiently before it is dead-lettered; unset retries until the sink recovers",
     ),
     (
         "MDS_CB_FAILURE_THRESHOLD",
@@ -111,11 +111,23 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
     ),
     ("MDS_PG_POOL_SIZE", "4", "PostgreSQL connections kept open"),
     (
+        "MDS_SQLITE_SYNCHRONOUS",
+        "full",
+        "SQLite commit sync: full (every commit survives a power loss) or normal (faster)",
+    ),
+    (
         "ADMIN_TOKEN",
         "(none)",
         "bearer token of the admin HTTP routes; unset turns them off",
     ),
 ];
+
+/// Variables no longer read, each with what to use instead (start-up warns when one is set).
+pub const RETIRED_VARS: &[(&str, &str)] = &[(
+    "MDS_RETRY_MAX_ATTEMPTS",
+    "transient failures are retried until the sink recovers; set MDS_RETRY_GIVE_UP_AFTER_SEC \
+     to dead-letter a batch that keeps failing for that long",
+)];
 
 /// Typed access to variables through a lookup function.
 pub(super) struct Env<'a> {
@@ -194,6 +206,33 @@ impl<'a> Env<'a> {
                     .ok()
                     .filter(|s| s.is_finite() && *s > 0.0)
                     .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            },
+        )
+    }
+
+    /// Like [`Env::seconds`], `None` when unset.
+    pub(super) fn optional_seconds(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<Duration>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.seconds(name, Duration::ZERO).map(Some),
+        }
+    }
+
+    pub(super) fn sqlite_synchronous(
+        &self,
+        name: &'static str,
+    ) -> Result<SqliteSynchronous, ConfigError> {
+        self.parse(
+            name,
+            SqliteSynchronous::default(),
+            "full or normal",
+            |v| match v.to_ascii_lowercase().as_str() {
+                "full" => Some(SqliteSynchronous::Full),
+                "normal" => Some(SqliteSynchronous::Normal),
+                _ => None,
             },
         )
     }

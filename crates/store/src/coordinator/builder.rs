@@ -1,11 +1,13 @@
-//! Construction of a [`WriteCoordinator`]: validation, the queue with its feedback hooks, the
-//! breaker, the workers under supervision and the spool that dead-letters dropped bars.
+//! Construction of a [`WriteCoordinator`]: validation (the dead-letter file included), the
+//! queue with its feedback hooks, the breaker, the workers under supervision and the spool
+//! that dead-letters dropped bars.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use core_contracts::{Bar, Clock};
+use core_contracts::Clock;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::breaker::CircuitBreaker;
@@ -14,6 +16,7 @@ use super::outcome::{BatchOutcome, OutcomeFn};
 use super::signals::FeedbackEmitter;
 use super::stats::Counters;
 use super::supervisor::supervise;
+use super::ticket::{Batch, Item};
 use super::worker::{Worker, WorkerShared};
 use super::write_coordinator::{Inner, Tasks, WriteCoordinator};
 use super::{CoordinatorConfig, CoordinatorError};
@@ -99,7 +102,7 @@ impl CoordinatorBuilder {
     ///     Arc::new(MemorySink::new()),
     /// )
     /// .on_outcome(move |outcome: BatchOutcome<'_>| {
-    ///     if let BatchOutcome::Written { bars } = outcome {
+    ///     if let BatchOutcome::Written { bars, .. } = outcome {
     ///         seen.fetch_add(bars.len(), Ordering::Relaxed);
     ///     }
     /// })
@@ -120,10 +123,18 @@ impl CoordinatorBuilder {
         self
     }
 
-    /// Validates the config and spawns the workers on the current tokio runtime.
+    /// Validates the config, checks that the dead-letter file can be opened for append, and
+    /// spawns the workers on the current tokio runtime.
     pub fn start(self) -> Result<WriteCoordinator, CoordinatorError> {
         let config = self.config;
         let marks = config.validate()?;
+        let dead_letters = DeadLetterFile::new(config.dead_letter_path.clone());
+        dead_letters
+            .check()
+            .map_err(|source| CoordinatorError::DeadLetterFile {
+                path: config.dead_letter_path.clone(),
+                source,
+            })?;
         let clock = self
             .clock
             .unwrap_or_else(|| Arc::new(TokioClock::new()) as Arc<dyn Clock>);
@@ -141,7 +152,7 @@ impl CoordinatorBuilder {
         ));
         let counters = Arc::new(Counters::default());
 
-        let (spool_tx, spool_rx) = mpsc::unbounded_channel::<Bar>();
+        let (spool_tx, spool_rx) = mpsc::unbounded_channel::<Item>();
         let spool_tx = Arc::new(Mutex::new(Some(spool_tx)));
         let hook_emitter = Arc::clone(&emitter);
         let drop_tx = Arc::clone(&spool_tx);
@@ -171,29 +182,33 @@ impl CoordinatorBuilder {
             metrics.clone(),
             coord_id.clone(),
         ));
+        let cancel = CancellationToken::new();
         let shared = Arc::new(WorkerShared {
             coord_id: coord_id.clone(),
             queue: queue.clone(),
             sink: self.sink,
             breaker,
+            emitter: Arc::clone(&emitter),
             retry: config.retry,
             batch_size: config.batch_size.get(),
             flush_interval: config.flush_interval,
-            dead_letters: DeadLetterFile::new(config.dead_letter_path.clone()),
+            dead_letters,
             clock,
             metrics: metrics.clone(),
             counters,
-            cancel: CancellationToken::new(),
+            cancel,
             on_outcome: self.on_outcome,
         });
         let labels = CoordLabels { coord_id };
         metrics.queue_depth.get_or_create(&labels).set(0);
         metrics.workers_alive.get_or_create(&labels).set(0);
 
+        let mut set = JoinSet::new();
         let workers = (0..config.workers.get())
             .map(|id| {
                 let worker = Arc::new(Worker::new(Arc::clone(&shared), id));
-                tokio::spawn(supervise(worker, config.restart_backoff))
+                set.spawn(supervise(Arc::clone(&worker), config.restart_backoff));
+                worker
             })
             .collect();
         let spool = tokio::spawn(spool(Arc::clone(&shared), spool_rx));
@@ -208,7 +223,11 @@ impl CoordinatorBuilder {
             emitter,
             bus: bus.clone(),
             spool_tx,
-            tasks: Mutex::new(Some(Tasks { workers, spool })),
+            tasks: Mutex::new(Some(Tasks {
+                workers,
+                set,
+                spool,
+            })),
             stopped: tokio::sync::Mutex::new(None),
         });
         let weak = Arc::downgrade(&inner);
@@ -217,28 +236,36 @@ impl CoordinatorBuilder {
     }
 }
 
-/// Dead-letters the bars `drop_oldest` removed, in batches, until the queue is stopped.
-async fn spool(shared: Arc<WorkerShared>, mut rx: mpsc::UnboundedReceiver<Bar>) {
+/// Dead-letters the bars `drop_oldest` removed, in batches, until the queue is stopped. A
+/// failing append is retried a few times (once only after the coordinator is cancelled), then
+/// the bars are counted as lost.
+async fn spool(shared: Arc<WorkerShared>, mut rx: mpsc::UnboundedReceiver<Item>) {
     let mut buf = Vec::with_capacity(SPOOL_BATCH);
     while rx.recv_many(&mut buf, SPOOL_BATCH).await > 0 {
-        Counters::add(&shared.counters.dropped, buf.len());
+        let batch = Batch::from_items(std::mem::take(&mut buf));
+        let n = batch.len();
+        Counters::add(&shared.counters.dropped, n);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let error = "dropped from a full queue by overflow strategy drop_oldest";
-            match shared.dead_letter(&buf, error, "drop_oldest", 0).await {
+            let e = match shared
+                .dead_letter(batch.part(0..n), error, "drop_oldest", 0)
+                .await
+            {
                 Ok(()) => break,
-                Err(e) if attempt < SPOOL_ATTEMPTS => {
-                    tracing::error!(error = %e, attempt, "cannot dead-letter dropped bars, retrying");
-                    tokio::time::sleep(Duration::from_millis(100) * 2u32.pow(attempt)).await;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, bars = buf.len(), "dropped bars lost");
-                    Counters::add(&shared.counters.lost, buf.len());
-                    break;
-                }
+                Err(e) => e,
+            };
+            if attempt >= SPOOL_ATTEMPTS || shared.cancel.is_cancelled() {
+                tracing::error!(error = %e, bars = n, "dropped bars lost");
+                Counters::add(&shared.counters.lost, n);
+                break;
+            }
+            tracing::error!(error = %e, attempt, "cannot dead-letter dropped bars, retrying");
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(100) * 2u32.pow(attempt)) => {}
+                () = shared.cancel.cancelled() => {}
             }
         }
-        buf.clear();
     }
 }

@@ -1,5 +1,7 @@
 //! Errors of the coordinator: refused configurations and refused submissions.
 
+use std::path::PathBuf;
+
 use core_contracts::{Bar, ContractError};
 
 use crate::queue::WatermarkError;
@@ -13,6 +15,15 @@ pub enum CoordinatorError {
     /// The watermarks break `low < high <= capacity`.
     #[error("invalid coordinator config: {0}")]
     Watermarks(#[from] WatermarkError),
+    /// The dead-letter file cannot be created or opened for append.
+    #[error("cannot open the dead-letter file {} for append", path.display())]
+    DeadLetterFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Why bars were not accepted. Refused bars come back in the error: nothing is lost silently.

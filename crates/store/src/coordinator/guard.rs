@@ -5,11 +5,12 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use core_contracts::{Bar, Clock};
+use core_contracts::Clock;
 use tokio::sync::watch;
 
 use super::breaker::{Admission, BreakerState, CircuitBreaker, Transition};
 use super::signals::FeedbackEmitter;
+use super::ticket::Item;
 use crate::queue::BoundedQueue;
 use crate::telemetry::{CoordLabels, CoordinatorMetrics};
 
@@ -18,7 +19,7 @@ pub(crate) struct BreakerGuard {
     clock: Arc<dyn Clock>,
     changed: watch::Sender<u64>,
     emitter: Arc<FeedbackEmitter>,
-    queue: BoundedQueue<Bar>,
+    queue: BoundedQueue<Item>,
     metrics: CoordinatorMetrics,
     labels: CoordLabels,
 }
@@ -66,7 +67,7 @@ impl BreakerGuard {
         breaker: CircuitBreaker,
         clock: Arc<dyn Clock>,
         emitter: Arc<FeedbackEmitter>,
-        queue: BoundedQueue<Bar>,
+        queue: BoundedQueue<Item>,
         metrics: CoordinatorMetrics,
         coord_id: String,
     ) -> Self {

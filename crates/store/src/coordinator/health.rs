@@ -8,17 +8,20 @@ use super::WriteCoordinator;
 
 impl WriteCoordinator {
     /// The coordinator as a health component named `coordinator:<coord_id>`: unhealthy when
-    /// stopped or without a live worker, degraded while the breaker is not closed or the level
-    /// is HARD, healthy otherwise. Details carry depth, capacity, level, circuit and counters.
+    /// it cannot write (stopped, no live worker, the breaker open or half-open, or the
+    /// dead-letter file failing), degraded when bars were dead-lettered or the level is HARD,
+    /// healthy otherwise. Details carry depth, capacity, level, circuit, writability and
+    /// counters.
     pub fn health_component(&self) -> HealthComponent {
         let inner = &self.inner;
         let circuit = self.circuit_state();
         let level = self.current_level();
         let alive = self.workers_alive();
         let stats = self.stats();
-        let state = if self.is_stopped() || alive <= 0 {
+        let writable = self.is_writable();
+        let state = if !writable || alive <= 0 {
             HealthState::Unhealthy
-        } else if circuit.as_gauge() != 0 || level == BackpressureLevel::Hard {
+        } else if stats.dead_lettered > 0 || level == BackpressureLevel::Hard {
             HealthState::Degraded
         } else {
             HealthState::Healthy
@@ -28,11 +31,17 @@ impl WriteCoordinator {
             ("capacity", inner.queue.capacity().to_string()),
             ("level", level.as_str().to_owned()),
             ("circuit", circuit.as_str().to_owned()),
+            ("writable", writable.to_string()),
+            (
+                "dead_letter_failing",
+                self.is_dead_letter_failing().to_string(),
+            ),
             ("workers_alive", alive.to_string()),
             ("workers", inner.config.workers.to_string()),
             ("submitted", stats.submitted.to_string()),
             ("written", stats.written.to_string()),
             ("dead_lettered", stats.dead_lettered.to_string()),
+            ("lost", stats.lost.to_string()),
             ("worker_restarts", stats.worker_restarts.to_string()),
         ]
         .into_iter()

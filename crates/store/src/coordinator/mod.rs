@@ -1,6 +1,8 @@
 //! The WriteCoordinator of SPEC §4.2: a bounded queue drained by supervised workers that
-//! batch, retry, go through a circuit breaker and dead-letter what cannot be written,
-//! reporting the fate of every batch ([`BatchOutcome`]).
+//! batch, retry transient failures until the sink recovers (through a circuit breaker that
+//! probes on its own timer), bisect batches that fail permanently and dead-letter only the
+//! offending bars, reporting the fate of every bar with its caller's [`Ticket`]
+//! ([`BatchOutcome`]); and stop within a grace period ([`Leftover`]).
 
 mod breaker;
 mod builder;
@@ -12,7 +14,9 @@ mod outcome;
 mod retry;
 mod signals;
 mod stats;
+mod stop;
 mod supervisor;
+mod ticket;
 mod worker;
 mod write_coordinator;
 
@@ -22,6 +26,11 @@ pub use config::CoordinatorConfig;
 pub use error::{CoordinatorError, SubmitError};
 pub use outcome::BatchOutcome;
 pub use retry::RetryPolicy;
-pub use signals::{REASON_CIRCUIT_CLOSED, REASON_CIRCUIT_OPEN, REASON_HEARTBEAT};
+pub use signals::{
+    REASON_CIRCUIT_CLOSED, REASON_CIRCUIT_OPEN, REASON_DEAD_LETTER_FAILED,
+    REASON_DEAD_LETTER_RECOVERED, REASON_HEARTBEAT,
+};
 pub use stats::CoordinatorStats;
+pub use stop::Leftover;
+pub use ticket::Ticket;
 pub use write_coordinator::WriteCoordinator;

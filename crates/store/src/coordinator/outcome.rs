@@ -1,29 +1,39 @@
 //! What became of each batch: written to the sink or dead-lettered. A coordinator reports
 //! every batch it finishes to the callback given to
 //! [`CoordinatorBuilder::on_outcome`](super::CoordinatorBuilder::on_outcome), so that the
-//! caller can settle the bars' sources (e.g. acknowledge their bus entries) once they are
-//! durably recorded.
+//! caller can settle the bars' sources (e.g. acknowledge their bus entries by the tickets
+//! given to [`WriteCoordinator::submit_tagged`](super::WriteCoordinator::submit_tagged))
+//! once they are durably recorded.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use core_contracts::Bar;
 
-/// The fate of one batch, reported once the bars are durably recorded somewhere.
+use super::Ticket;
+
+/// The fate of one batch (or part of a bisected batch), reported once the bars are durably
+/// recorded somewhere. `tickets` runs parallel to `bars`: `tickets[i]` is the ticket `bars[i]`
+/// was submitted with (`None` for untagged bars).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BatchOutcome<'a> {
     /// The sink wrote these bars.
     Written {
         /// The bars of the batch.
         bars: &'a [Bar],
+        /// Their tickets, in the same order.
+        tickets: &'a [Option<Ticket>],
     },
     /// These bars were appended (and synced) to the dead-letter file; replay them from there.
     DeadLettered {
         /// The bars of the batch.
         bars: &'a [Bar],
+        /// Their tickets, in the same order.
+        tickets: &'a [Option<Ticket>],
         /// The dead-letter file they are in.
         file: &'a Path,
-        /// Why: `transient`, `permanent`, `panic`, `drop_oldest` or `stopped`.
+        /// Why: `transient` (the give-up deadline passed), `permanent`, `panic`,
+        /// `drop_oldest` or `stopped`.
         error_type: &'a str,
     },
 }
@@ -32,7 +42,14 @@ impl<'a> BatchOutcome<'a> {
     /// The bars of the batch, whatever became of them.
     pub fn bars(&self) -> &'a [Bar] {
         match *self {
-            Self::Written { bars } | Self::DeadLettered { bars, .. } => bars,
+            Self::Written { bars, .. } | Self::DeadLettered { bars, .. } => bars,
+        }
+    }
+
+    /// The tickets of the bars, parallel to [`BatchOutcome::bars`].
+    pub fn tickets(&self) -> &'a [Option<Ticket>] {
+        match *self {
+            Self::Written { tickets, .. } | Self::DeadLettered { tickets, .. } => tickets,
         }
     }
 

@@ -1,7 +1,10 @@
-//! The retry policy of sink writes: how many attempts, how long to wait between them, and
-//! which errors are worth retrying. Pure: the jitter draw is an argument.
+//! The retry policy of sink writes: how long to wait between attempts, which errors are worth
+//! retrying, and when (if ever) a batch failing transiently is given up. Pure: the jitter draw
+//! and the time spent failing are arguments.
+//!
+//! A transient failure is retried until it passes (the circuit breaker spaces the attempts
+//! once it opens); only the optional give-up deadline turns it into a dead letter (SPEC §4.2).
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
 use crate::sink::SinkError;
@@ -21,8 +24,6 @@ use crate::sink::SinkError;
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
-    /// Attempts per batch, the first included (default 5).
-    pub max_attempts: NonZeroU32,
     /// Wait after the first failed attempt, before jitter (default 50 ms).
     pub initial_backoff: Duration,
     /// Growth of the wait per failed attempt (default 2).
@@ -35,18 +36,21 @@ pub struct RetryPolicy {
     pub jitter_max: f64,
     /// Which errors may be retried (default [`SinkError::is_retryable`]).
     pub classifier: fn(&SinkError) -> bool,
+    /// A batch that has been failing transiently for longer than this is dead-lettered with
+    /// error type `transient`; `None` (the default) retries until the sink recovers.
+    pub give_up_after: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_attempts: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
             initial_backoff: Duration::from_millis(50),
             multiplier: 2.0,
             max_backoff: Duration::from_millis(2000),
             jitter_min: 0.5,
             jitter_max: 1.0,
             classifier: SinkError::is_retryable,
+            give_up_after: None,
         }
     }
 }
@@ -63,9 +67,14 @@ impl RetryPolicy {
         Duration::from_secs_f64((capped * factor).max(0.0))
     }
 
-    /// Whether to try again after `attempts_made` attempts ended with `error`.
-    pub fn should_retry(&self, attempts_made: u32, error: &SinkError) -> bool {
-        attempts_made < self.max_attempts.get() && (self.classifier)(error)
+    /// Whether `error` may pass on a retry (a transient failure).
+    pub fn is_retryable(&self, error: &SinkError) -> bool {
+        (self.classifier)(error)
+    }
+
+    /// Whether a batch that has been failing transiently for `failing_for` is given up.
+    pub fn gives_up(&self, failing_for: Duration) -> bool {
+        self.give_up_after.is_some_and(|limit| failing_for > limit)
     }
 
     /// Checks the numbers: a positive multiplier and `0 <= jitter_min <= jitter_max`.
@@ -130,18 +139,28 @@ mod tests {
     }
 
     #[test]
-    fn retries_transient_errors_up_to_max_attempts() {
+    fn retries_transient_errors_only() {
         let p = RetryPolicy::default();
-        let transient = SinkError::Transient("timeout".into());
-        let permanent = SinkError::Permanent("bad row".into());
+        assert!(p.is_retryable(&SinkError::Transient("timeout".into())));
+        assert!(!p.is_retryable(&SinkError::Permanent("bad row".into())));
+    }
+
+    #[test]
+    fn never_gives_up_by_default_and_after_the_deadline_when_set() {
+        let never = RetryPolicy::default();
+        let deadline = RetryPolicy {
+            give_up_after: Some(Duration::from_secs(30)),
+            ..RetryPolicy::default()
+        };
         let cases = [
-            (1, &transient, true),
-            (4, &transient, true),
-            (5, &transient, false),
-            (1, &permanent, false),
+            (&never, Duration::ZERO, false),
+            (&never, Duration::from_secs(86_400 * 365), false),
+            (&deadline, Duration::from_secs(29), false),
+            (&deadline, Duration::from_secs(30), false),
+            (&deadline, Duration::from_millis(30_001), true),
         ];
-        for (attempts, error, want) in cases {
-            assert_eq!(p.should_retry(attempts, error), want, "{attempts} {error}");
+        for (p, failing_for, want) in cases {
+            assert_eq!(p.gives_up(failing_for), want, "{p:?} {failing_for:?}");
         }
     }
 
@@ -151,7 +170,7 @@ mod tests {
             classifier: |_| true,
             ..RetryPolicy::default()
         };
-        assert!(p.should_retry(1, &SinkError::Permanent("x".into())));
+        assert!(p.is_retryable(&SinkError::Permanent("x".into())));
     }
 
     #[test]

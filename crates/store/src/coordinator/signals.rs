@@ -1,12 +1,14 @@
 //! From queue signals and breaker transitions to `FeedbackEvent`s on the bus.
 //!
-//! The published level is the worse of the queue's and the breaker's: while the breaker is
-//! open every event says HARD (`circuit_open`), so a recovering queue cannot announce OK
-//! over a dead sink; when the breaker closes the queue's own level is announced with reason
-//! `circuit_closed` (OK unless the queue is itself above its watermarks).
+//! The published level is the worst of the queue's, the breaker's and the dead-letter file's:
+//! while the breaker is open every event says HARD (`circuit_open`), and while a worker
+//! cannot append to the dead-letter file every event says HARD (`dead_letter_failed`), so a
+//! recovering queue cannot announce OK over a dead sink or a dead file. When the fault ends
+//! the queue's own level is announced with reason `circuit_closed` or `dead_letter_recovered`
+//! (OK unless the queue is itself above its watermarks or the other fault persists).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use core_contracts::{BackpressureLevel, Clock, FeedbackEvent};
 
@@ -20,6 +22,10 @@ pub const REASON_CIRCUIT_OPEN: &str = "circuit_open";
 pub const REASON_CIRCUIT_CLOSED: &str = "circuit_closed";
 /// Reason of heartbeat events that restate the current level.
 pub const REASON_HEARTBEAT: &str = "heartbeat";
+/// Reason of the HARD event emitted when a worker cannot append to the dead-letter file.
+pub const REASON_DEAD_LETTER_FAILED: &str = "dead_letter_failed";
+/// Reason of the event emitted when the dead-letter file takes appends again.
+pub const REASON_DEAD_LETTER_RECOVERED: &str = "dead_letter_recovered";
 
 pub(crate) struct FeedbackEmitter {
     coord_id: String,
@@ -29,6 +35,8 @@ pub(crate) struct FeedbackEmitter {
     metrics: CoordinatorMetrics,
     sequence: Sequence,
     circuit_open: AtomicBool,
+    /// Workers whose dead-letter append is failing now.
+    dead_letter_failing: AtomicUsize,
 }
 
 impl FeedbackEmitter {
@@ -48,6 +56,7 @@ impl FeedbackEmitter {
             metrics,
             sequence,
             circuit_open: AtomicBool::new(false),
+            dead_letter_failing: AtomicUsize::new(0),
         }
     }
 
@@ -55,12 +64,29 @@ impl FeedbackEmitter {
         self.circuit_open.load(Ordering::Acquire)
     }
 
+    /// Whether some worker cannot append to the dead-letter file now.
+    pub(crate) fn dead_letter_failing(&self) -> bool {
+        self.dead_letter_failing.load(Ordering::Acquire) > 0
+    }
+
+    /// The reason of the fault that forces HARD, if any (the breaker's first).
+    fn fault(&self) -> Option<&'static str> {
+        if self.circuit_open() {
+            Some(REASON_CIRCUIT_OPEN)
+        } else if self.dead_letter_failing() {
+            Some(REASON_DEAD_LETTER_FAILED)
+        } else {
+            None
+        }
+    }
+
     /// A queue crossed a watermark (called outside the queue lock).
     pub(crate) fn on_queue_signal(&self, signal: QueueSignal) {
-        let (level, reason) = if self.circuit_open() && signal.level < BackpressureLevel::Hard {
-            (BackpressureLevel::Hard, REASON_CIRCUIT_OPEN)
-        } else {
-            (signal.level, signal.reason)
+        let (level, reason) = match self.fault() {
+            Some(fault) if signal.level < BackpressureLevel::Hard => {
+                (BackpressureLevel::Hard, fault)
+            }
+            _ => (signal.level, signal.reason),
         };
         self.emit(level, reason, signal.size, signal.seq);
     }
@@ -68,22 +94,40 @@ impl FeedbackEmitter {
     /// The breaker opened (`true`) or closed (`false`).
     pub(crate) fn on_circuit(&self, open: bool, queue_size: usize, queue_level: BackpressureLevel) {
         self.circuit_open.store(open, Ordering::Release);
-        let seq = self.sequence.next();
-        if open {
-            self.emit(
-                BackpressureLevel::Hard,
-                REASON_CIRCUIT_OPEN,
-                queue_size,
-                seq,
-            );
+        let reason = if open {
+            REASON_CIRCUIT_OPEN
         } else {
-            self.emit(queue_level, REASON_CIRCUIT_CLOSED, queue_size, seq);
+            self.fault().unwrap_or(REASON_CIRCUIT_CLOSED)
+        };
+        let seq = self.sequence.next();
+        self.emit(self.effective_level(queue_level), reason, queue_size, seq);
+    }
+
+    /// A worker's dead-letter append started failing (`true`) or succeeded again after
+    /// failing (`false`). The first failure announces HARD, the last recovery the queue's
+    /// level.
+    pub(crate) fn on_dead_letter(
+        &self,
+        failing: bool,
+        queue_size: usize,
+        queue_level: BackpressureLevel,
+    ) {
+        let announce = if failing {
+            self.dead_letter_failing.fetch_add(1, Ordering::AcqRel) == 0
+        } else {
+            self.dead_letter_failing.fetch_sub(1, Ordering::AcqRel) == 1
+        };
+        if !announce {
+            return;
         }
+        let reason = self.fault().unwrap_or(REASON_DEAD_LETTER_RECOVERED);
+        let seq = self.sequence.next();
+        self.emit(self.effective_level(queue_level), reason, queue_size, seq);
     }
 
     /// The effective level given the queue's.
     pub(crate) fn effective_level(&self, queue_level: BackpressureLevel) -> BackpressureLevel {
-        if self.circuit_open() {
+        if self.fault().is_some() {
             BackpressureLevel::Hard
         } else {
             queue_level
@@ -96,11 +140,7 @@ impl FeedbackEmitter {
         queue_size: usize,
         queue_level: BackpressureLevel,
     ) -> FeedbackEvent {
-        let reason = if self.circuit_open() {
-            REASON_CIRCUIT_OPEN
-        } else {
-            REASON_HEARTBEAT
-        };
+        let reason = self.fault().unwrap_or(REASON_HEARTBEAT);
         self.event(
             self.effective_level(queue_level),
             reason,

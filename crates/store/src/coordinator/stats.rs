@@ -15,6 +15,10 @@ pub struct CoordinatorStats {
     pub dropped: u64,
     /// Bars neither written nor dead-lettered (the dead-letter file itself failed).
     pub lost: u64,
+    /// Bars neither written nor dead-lettered because a stop's grace period ended and the
+    /// caller chose [`Leftover::Abandon`](super::Leftover::Abandon): their sources keep them
+    /// (e.g. bus entries left pending for redelivery).
+    pub abandoned: u64,
     /// Worker restarts after a panic or a fatal error.
     pub worker_restarts: u64,
 }
@@ -26,6 +30,7 @@ pub(crate) struct Counters {
     pub(crate) dead_lettered: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) lost: AtomicU64,
+    pub(crate) abandoned: AtomicU64,
     pub(crate) worker_restarts: AtomicU64,
 }
 
@@ -41,6 +46,7 @@ impl Counters {
             dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             lost: self.lost.load(Ordering::Relaxed),
+            abandoned: self.abandoned.load(Ordering::Relaxed),
             worker_restarts: self.worker_restarts.load(Ordering::Relaxed),
         }
     }

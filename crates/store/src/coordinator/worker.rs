@@ -1,7 +1,15 @@
-//! One writer: takes a batch from the queue (by size or flush interval), writes it through the
-//! breaker with retries, and dead-letters it when it fails for good. The batch in hand is kept
-//! in a slot the supervisor can read, so a panic or fatal error loses nothing.
+//! One writer: takes a batch from the queue (by size or flush interval) and settles it.
+//!
+//! A transient failure keeps the batch and retries it with the [`RetryPolicy`] backoff through
+//! the breaker, for as long as it takes (or until the optional give-up deadline); a worker
+//! waiting on an open breaker wakes on the breaker's own timer and probes, so the loop recovers
+//! with no new work arriving. A permanent failure bisects the batch until the offending bars
+//! are alone; only those are dead-lettered. A failing dead-letter append is retried with the
+//! same backoff while the coordinator reports HARD. The batch in hand and the parts of it not
+//! yet settled are kept in a slot that the supervisor and `stop` can read, so neither a panic
+//! nor a stop loses them.
 
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -13,11 +21,13 @@ use tokio_util::sync::CancellationToken;
 use super::RetryPolicy;
 use super::guard::{Admit, BreakerGuard};
 use super::outcome::{BatchOutcome, OutcomeFn};
+use super::signals::FeedbackEmitter;
 use super::stats::Counters;
 use super::supervisor::panic_message;
+use super::ticket::{Batch, Item, Ticket, halves};
 use crate::dead_letter::{DeadLetterError, DeadLetterFile, DeadLetterRecord};
 use crate::queue::BoundedQueue;
-use crate::sink::Sink;
+use crate::sink::{Sink, SinkError};
 use crate::telemetry::{
     CoordLabels, CoordinatorMetrics, DropLabels, WorkerErrorLabels, WorkerLabels,
 };
@@ -25,26 +35,32 @@ use crate::telemetry::{
 /// Longest single wait on a rejecting breaker before asking again.
 const BREAKER_POLL: Duration = Duration::from_secs(1);
 
-/// A failure that ends the worker's run; the supervisor restarts it.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum WorkerError {
-    /// A batch could be neither written nor dead-lettered.
-    #[error("cannot dead-letter a batch: {0}")]
-    DeadLetter(#[from] DeadLetterError),
+/// The coordinator is stopping: the worker leaves what it holds in its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stopped;
+
+/// The batch a worker holds: the parts not yet settled (a stack, the next part last) and
+/// whether the write of the top part panicked.
+pub(crate) struct InFlight {
+    pub(crate) batch: Arc<Batch>,
+    pub(crate) pending: Vec<Range<usize>>,
+    pub(crate) panicked: bool,
 }
 
-/// The batch a worker holds; `panicked` once its write panicked.
-pub(crate) struct InFlight {
-    pub(crate) bars: Arc<Vec<Bar>>,
-    pub(crate) panicked: bool,
+/// How one write of a part ended.
+enum Attempted {
+    Written,
+    Permanent(SinkError, u32),
+    GaveUp(SinkError, u32),
 }
 
 /// What every worker of a coordinator shares.
 pub(crate) struct WorkerShared {
     pub(crate) coord_id: String,
-    pub(crate) queue: BoundedQueue<Bar>,
+    pub(crate) queue: BoundedQueue<Item>,
     pub(crate) sink: Arc<dyn Sink>,
     pub(crate) breaker: Arc<BreakerGuard>,
+    pub(crate) emitter: Arc<FeedbackEmitter>,
     pub(crate) retry: RetryPolicy,
     pub(crate) batch_size: usize,
     pub(crate) flush_interval: Duration,
@@ -57,10 +73,10 @@ pub(crate) struct WorkerShared {
 }
 
 impl WorkerShared {
-    /// Appends `bars` to the dead-letter file and counts them.
+    /// Appends `bars` to the dead-letter file once, then counts and reports them.
     pub(crate) async fn dead_letter(
         &self,
-        bars: &[Bar],
+        (bars, tickets): (&[Bar], &[Option<Ticket>]),
         error: &str,
         error_type: &'static str,
         attempts: u32,
@@ -78,9 +94,10 @@ impl WorkerShared {
         );
         self.dead_letters.append(&record).await?;
         tracing::warn!(coord_id = %self.coord_id, bars = bars.len(), error, error_type,
-            "batch dead-lettered");
+            "bars dead-lettered");
         self.report(BatchOutcome::DeadLettered {
             bars,
+            tickets,
             file: self.dead_letters.path(),
             error_type,
         });
@@ -97,6 +114,50 @@ impl WorkerShared {
             })
             .inc_by(bars.len() as u64);
         Ok(())
+    }
+
+    /// Appends `part` to the dead-letter file, retrying a failing append with the retry
+    /// backoff (HARD `dead_letter_failed` meanwhile) until it succeeds or the coordinator
+    /// stops.
+    async fn dead_letter_until_done(
+        &self,
+        part: (&[Bar], &[Option<Ticket>]),
+        error: &str,
+        error_type: &'static str,
+        attempts: u32,
+    ) -> Result<(), Stopped> {
+        let mut failures = 0u32;
+        let result = loop {
+            match self.dead_letter(part, error, error_type, attempts).await {
+                Ok(()) => break Ok(()),
+                Err(e) => {
+                    failures += 1;
+                    if failures == 1 {
+                        self.emitter
+                            .on_dead_letter(true, self.queue.len(), self.queue.level());
+                    }
+                    let wait = self.retry.backoff(failures, rand::random::<f64>());
+                    tracing::error!(coord_id = %self.coord_id, error = %e, bars = part.0.len(),
+                        failures, ?wait, "cannot append to the dead-letter file, retrying");
+                    if self.pause(wait).await.is_err() {
+                        break Err(Stopped);
+                    }
+                }
+            }
+        };
+        if failures > 0 {
+            self.emitter
+                .on_dead_letter(false, self.queue.len(), self.queue.level());
+        }
+        result
+    }
+
+    /// Sleeps `wait`, or returns `Stopped` as soon as the coordinator is cancelled.
+    async fn pause(&self, wait: Duration) -> Result<(), Stopped> {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => Ok(()),
+            () = self.cancel.cancelled() => Err(Stopped),
+        }
     }
 
     /// Hands `outcome` to the outcome callback, if any. A panicking callback is logged and
@@ -143,46 +204,96 @@ impl Worker {
         }
     }
 
-    /// Runs until the queue is closed and empty.
-    pub(crate) async fn run(&self) -> Result<(), WorkerError> {
-        self.resume().await?;
-        while let Some(batch) = self.next_batch().await {
-            let bars = Arc::new(batch);
-            *self.slot() = Some(InFlight {
-                bars: Arc::clone(&bars),
-                panicked: false,
-            });
-            self.deliver(&bars).await?;
-            *self.slot() = None;
-        }
-        Ok(())
-    }
-
-    /// Finishes the batch a previous run left behind: dead-letters it if its write panicked
-    /// (a batch that panics the sink would do so again), writes it otherwise.
-    async fn resume(&self) -> Result<(), WorkerError> {
-        let left = self
-            .slot()
-            .as_ref()
-            .map(|f| (Arc::clone(&f.bars), f.panicked));
-        if let Some((bars, panicked)) = left {
-            if panicked {
-                self.shared
-                    .dead_letter(&bars, "worker panicked while writing the batch", "panic", 1)
-                    .await?;
-            } else {
-                self.deliver(&bars).await?;
+    /// Runs until the queue is closed and empty, or the coordinator is cancelled (what the
+    /// worker holds then stays in its slot).
+    pub(crate) async fn run(&self) {
+        while !self.shared.cancel.is_cancelled() {
+            if self.slot().is_none() {
+                let Some(items) = self.next_batch().await else {
+                    return;
+                };
+                let batch = Batch::from_items(items);
+                *self.slot() = Some(InFlight {
+                    pending: std::iter::once(0..batch.len()).collect(),
+                    batch: Arc::new(batch),
+                    panicked: false,
+                });
+            }
+            if self.settle().await.is_err() {
+                return;
             }
             *self.slot() = None;
         }
-        Ok(())
+    }
+
+    /// Settles every pending part of the batch in hand: written, bisected, or dead-lettered.
+    /// A part whose write panicked (left by a previous run) is dead-lettered: it would panic
+    /// the sink again.
+    async fn settle(&self) -> Result<(), Stopped> {
+        let s = &self.shared;
+        loop {
+            let next = self.slot().as_ref().and_then(|f| {
+                let range = f.pending.last()?.clone();
+                Some((Arc::clone(&f.batch), range, f.panicked))
+            });
+            let Some((batch, range, panicked)) = next else {
+                return Ok(());
+            };
+            let part = batch.part(range.clone());
+            let split = if panicked {
+                let error = "worker panicked while writing the batch";
+                s.dead_letter_until_done(part, error, "panic", 1).await?;
+                None
+            } else {
+                match self.write(part.0).await? {
+                    Attempted::Written => {
+                        Counters::add(&s.counters.written, part.0.len());
+                        s.report(BatchOutcome::Written {
+                            bars: part.0,
+                            tickets: part.1,
+                        });
+                        None
+                    }
+                    Attempted::Permanent(error, attempts) => match halves(&range) {
+                        Some(split) => {
+                            tracing::debug!(coord_id = %s.coord_id, worker = self.worker_id,
+                                bars = range.len(), %error, "permanent failure, bisecting");
+                            Some(split)
+                        }
+                        None => {
+                            let text = error.to_string();
+                            s.dead_letter_until_done(part, &text, error.kind(), attempts)
+                                .await?;
+                            None
+                        }
+                    },
+                    Attempted::GaveUp(error, attempts) => {
+                        let text = error.to_string();
+                        s.dead_letter_until_done(part, &text, "transient", attempts)
+                            .await?;
+                        None
+                    }
+                }
+            };
+            if let Some(f) = self.slot().as_mut() {
+                f.pending.pop();
+                f.panicked = false;
+                if let Some((first, second)) = split {
+                    f.pending.push(second);
+                    f.pending.push(first);
+                }
+            }
+        }
     }
 
     /// The next batch: waits for one bar, then fills up to `batch_size` for at most
     /// `flush_interval`. `None` once the queue is closed and empty.
-    async fn next_batch(&self) -> Option<Vec<Bar>> {
+    async fn next_batch(&self) -> Option<Vec<Item>> {
         let s = &self.shared;
-        let first = s.queue.get().await?;
+        let first = tokio::select! {
+            first = s.queue.get() => first?,
+            () = s.cancel.cancelled() => return None,
+        };
         let mut batch = Vec::with_capacity(s.batch_size.min(4096));
         batch.push(first);
         batch.extend(s.queue.take(s.batch_size - batch.len()));
@@ -194,8 +305,8 @@ impl Worker {
                     () = s.cancel.cancelled() => break,
                 };
                 match next {
-                    Ok(Some(bar)) => {
-                        batch.push(bar);
+                    Ok(Some(item)) => {
+                        batch.push(item);
                         batch.extend(s.queue.take(s.batch_size - batch.len()));
                     }
                     Ok(None) | Err(_) => break,
@@ -206,14 +317,20 @@ impl Worker {
         Some(batch)
     }
 
-    /// Writes `bars` with retries through the breaker, or dead-letters them.
-    async fn deliver(&self, bars: &[Bar]) -> Result<(), WorkerError> {
+    /// Writes `bars` through the breaker, retrying transient failures with backoff until
+    /// they pass or the give-up deadline (if any) is reached.
+    async fn write(&self, bars: &[Bar]) -> Result<Attempted, Stopped> {
         let s = &self.shared;
         let mut attempts = 0u32;
+        let mut failing: Option<(Duration, SinkError)> = None;
         loop {
             if s.cancel.is_cancelled() {
-                let error = "coordinator stopped without drain";
-                return Ok(s.dead_letter(bars, error, "stopped", attempts).await?);
+                return Err(Stopped);
+            }
+            if let Some((since, error)) = &failing
+                && s.retry.gives_up(s.clock.elapsed().saturating_sub(*since))
+            {
+                return Ok(Attempted::GaveUp(error.clone(), attempts));
             }
             let mut changed = s.breaker.watch();
             let permit = match s.breaker.admit() {
@@ -223,7 +340,7 @@ impl Worker {
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {}
                         _ = changed.changed() => {}
-                        () = s.cancel.cancelled() => {}
+                        () = s.cancel.cancelled() => return Err(Stopped),
                     }
                     continue;
                 }
@@ -239,9 +356,7 @@ impl Worker {
                 Ok(()) => {
                     permit.success();
                     s.metrics.batches_written.get_or_create(&self.labels).inc();
-                    Counters::add(&s.counters.written, bars.len());
-                    s.report(BatchOutcome::Written { bars });
-                    return Ok(());
+                    return Ok(Attempted::Written);
                 }
                 Err(error) => error,
             };
@@ -253,27 +368,35 @@ impl Worker {
                     error_type: error.kind(),
                 })
                 .inc();
-            if (s.retry.classifier)(&error) {
-                permit.failure();
-            } else {
+            if !s.retry.is_retryable(&error) {
+                // The sink answered: it is reachable, the data is at fault.
                 permit.success();
+                return Ok(Attempted::Permanent(error, attempts));
             }
-            if !s.retry.should_retry(attempts, &error) {
-                return Ok(s
-                    .dead_letter(bars, &error.to_string(), error.kind(), attempts)
-                    .await?);
-            }
+            permit.failure();
             let wait = s.retry.backoff(attempts, rand::random::<f64>());
             tracing::debug!(coord_id = %s.coord_id, worker = self.worker_id, attempts,
                 %error, ?wait, "sink write failed, retrying");
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = s.cancel.cancelled() => {}
-            }
+            let since = failing.map_or_else(|| s.clock.elapsed(), |(since, _)| since);
+            failing = Some((since, error));
+            s.pause(wait).await?;
         }
     }
 
     pub(crate) fn slot(&self) -> MutexGuard<'_, Option<InFlight>> {
         self.inflight.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The bars and tickets of the parts not yet settled, taken out of the slot.
+    pub(crate) fn take_pending(&self) -> Batch {
+        let mut left = Batch::default();
+        if let Some(f) = self.slot().take() {
+            for range in f.pending.iter().rev() {
+                let (bars, tickets) = f.batch.part(range.clone());
+                left.bars.extend_from_slice(bars);
+                left.tickets.extend_from_slice(tickets);
+            }
+        }
+        left
     }
 }

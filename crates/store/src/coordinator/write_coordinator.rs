@@ -1,4 +1,5 @@
-//! The write coordinator's public face: submit bars, read its level and health, stop it.
+//! The write coordinator's public face: submit bars (tagged with tickets or not), read its
+//! level and health. Stopping it lives in `stop.rs`.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -6,14 +7,15 @@ use core_contracts::{BackpressureLevel, Bar, FeedbackEvent};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::breaker::BreakerState;
 use super::builder::CoordinatorBuilder;
 use super::signals::FeedbackEmitter;
 use super::stats::{CoordinatorStats, Counters};
-use super::worker::WorkerShared;
-use super::{CoordinatorConfig, SubmitError};
+use super::ticket::Item;
+use super::worker::{Worker, WorkerShared};
+use super::{CoordinatorConfig, SubmitError, Ticket};
 use crate::feedback::{FeedbackBus, FeedbackSource};
 use crate::queue::{BoundedQueue, PutError};
 use crate::sink::Sink;
@@ -63,17 +65,18 @@ impl std::fmt::Debug for WriteCoordinator {
 }
 
 pub(super) struct Tasks {
-    pub(super) workers: Vec<JoinHandle<()>>,
+    pub(super) workers: Vec<Arc<Worker>>,
+    pub(super) set: JoinSet<()>,
     pub(super) spool: JoinHandle<()>,
 }
 
 pub(super) struct Inner {
     pub(super) config: CoordinatorConfig,
-    pub(super) queue: BoundedQueue<Bar>,
+    pub(super) queue: BoundedQueue<Item>,
     pub(super) shared: Arc<WorkerShared>,
     pub(super) emitter: Arc<FeedbackEmitter>,
     pub(super) bus: FeedbackBus,
-    pub(super) spool_tx: Arc<Mutex<Option<mpsc::UnboundedSender<Bar>>>>,
+    pub(super) spool_tx: Arc<Mutex<Option<mpsc::UnboundedSender<Item>>>>,
     pub(super) tasks: Mutex<Option<Tasks>>,
     pub(super) stopped: tokio::sync::Mutex<Option<CoordinatorStats>>,
     pub(super) submitted: Counter,
@@ -85,6 +88,14 @@ impl Drop for Inner {
     fn drop(&mut self) {
         // Dropped without `stop`: let the workers drain what is queued and end.
         self.queue.close();
+        let tasks = self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(mut tasks) = tasks {
+            tasks.set.detach_all();
+        }
     }
 }
 
@@ -135,26 +146,47 @@ impl WriteCoordinator {
         self.submit_many(vec![bar]).await
     }
 
-    /// Accepts `bars` in order. Every bar is validated first (an invalid one refuses the
-    /// call). Under `block` this waits for room; under `error` a full queue refuses the rest
-    /// of the call, which comes back in the error with every bar after it.
+    /// Accepts `bars` in order, untagged. Every bar is validated first (an invalid one refuses
+    /// the call). Under `block` this waits for room; under `error` a full queue refuses the
+    /// rest of the call, which comes back in the error with every bar after it.
     pub async fn submit_many(&self, bars: Vec<Bar>) -> Result<(), SubmitError> {
-        if let Some((index, source)) = bars
+        self.submit_items(bars.into_iter().map(Item::untagged).collect())
+            .await
+    }
+
+    /// Accepts `bars` in order, each with its caller's ticket (e.g. its bus entry id), which
+    /// comes back with the bar in the [`BatchOutcome`](super::BatchOutcome) that settles it.
+    /// Same semantics as [`WriteCoordinator::submit_many`]; the bars in the error are the
+    /// tail of the call, so the tickets of the last `rejected.len()` pairs are not accepted.
+    pub async fn submit_tagged(&self, bars: Vec<(Bar, Ticket)>) -> Result<(), SubmitError> {
+        self.submit_items(
+            bars.into_iter()
+                .map(|(bar, ticket)| Item {
+                    bar,
+                    ticket: Some(ticket),
+                })
+                .collect(),
+        )
+        .await
+    }
+
+    async fn submit_items(&self, items: Vec<Item>) -> Result<(), SubmitError> {
+        if let Some((index, source)) = items
             .iter()
             .enumerate()
-            .find_map(|(i, bar)| bar.validate().err().map(|e| (i, e)))
+            .find_map(|(i, item)| item.bar.validate().err().map(|e| (i, e)))
         {
             return Err(SubmitError::InvalidBar {
                 index,
                 source,
-                rejected: bars,
+                rejected: items.into_iter().map(|i| i.bar).collect(),
             });
         }
         let mut accepted = 0u64;
-        let mut bars = bars.into_iter();
+        let mut items = items.into_iter();
         let mut refused = None;
-        for bar in bars.by_ref() {
-            match self.inner.queue.put(bar).await {
+        for item in items.by_ref() {
+            match self.inner.queue.put(item).await {
                 Ok(()) => accepted += 1,
                 Err(e) => {
                     refused = Some(e);
@@ -169,8 +201,8 @@ impl WriteCoordinator {
             None => Ok(()),
             Some(e) => {
                 let full = matches!(e, PutError::QueueFull(_));
-                let mut rejected = vec![e.into_inner()];
-                rejected.extend(bars);
+                let mut rejected = vec![e.into_inner().bar];
+                rejected.extend(items.map(|i| i.bar));
                 Err(if full {
                     SubmitError::QueueFull { rejected }
                 } else {
@@ -202,6 +234,21 @@ impl WriteCoordinator {
         self.inner.shared.breaker.state()
     }
 
+    /// Whether the coordinator can write now: not stopped, the breaker closed and the
+    /// dead-letter file taking appends. While it cannot, bars wait in the queue (none is
+    /// lost) and the coordinator reports HARD.
+    pub fn is_writable(&self) -> bool {
+        !self.is_stopped()
+            && matches!(self.circuit_state(), BreakerState::Closed { .. })
+            && !self.inner.emitter.dead_letter_failing()
+    }
+
+    /// Whether some worker cannot append to the dead-letter file now (it keeps its bars and
+    /// retries; the coordinator reports HARD with reason `dead_letter_failed`).
+    pub fn is_dead_letter_failing(&self) -> bool {
+        self.inner.emitter.dead_letter_failing()
+    }
+
     /// Workers running now.
     pub fn workers_alive(&self) -> i64 {
         self.inner.alive.get()
@@ -212,66 +259,7 @@ impl WriteCoordinator {
         self.inner.shared.counters.snapshot()
     }
 
-    /// Stops accepting bars and ends the workers; returns the final counters.
-    ///
-    /// With `drain`, every queued bar is written (with retries, waiting out an open breaker)
-    /// or dead-lettered; without, batches in hand finish their current write and everything
-    /// else goes straight to the dead-letter file. Either way no accepted bar is lost
-    /// silently: afterwards `submitted == written + dead_lettered + lost`, and `lost` stays 0
-    /// unless the dead-letter file itself cannot be written. Calling it again returns the
-    /// same report.
-    pub async fn stop(&self, drain: bool) -> CoordinatorStats {
-        let mut stopped = self.inner.stopped.lock().await;
-        if let Some(stats) = *stopped {
-            return stats;
-        }
-        let inner = &self.inner;
-        let shared = &inner.shared;
-        inner.queue.close();
-        if !drain {
-            shared.cancel.cancel();
-        }
-        let tasks = inner
-            .tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(tasks) = tasks {
-            for worker in tasks.workers {
-                if let Err(e) = worker.await {
-                    tracing::error!(coord_id = %shared.coord_id, error = %e, "worker task failed");
-                }
-            }
-            let rest = inner.queue.take(usize::MAX);
-            if !rest.is_empty() {
-                let error = "coordinator stopped before the bars were written";
-                if let Err(e) = shared.dead_letter(&rest, error, "stopped", 0).await {
-                    tracing::error!(coord_id = %shared.coord_id, error = %e, lost = rest.len(),
-                        "cannot dead-letter the bars left in the queue");
-                    Counters::add(&shared.counters.lost, rest.len());
-                }
-            }
-            inner
-                .spool_tx
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            if let Err(e) = tasks.spool.await {
-                tracing::error!(coord_id = %shared.coord_id, error = %e, "drop spool task failed");
-            }
-        }
-        if let Err(e) = shared.sink.flush().await {
-            tracing::warn!(coord_id = %shared.coord_id, error = %e, "sink flush at stop failed");
-        }
-        inner.bus.unregister_source(&shared.coord_id);
-        inner.depth.set(inner.queue.len() as i64);
-        let stats = shared.counters.snapshot();
-        tracing::info!(coord_id = %shared.coord_id, ?stats, drain, "coordinator stopped");
-        *stopped = Some(stats);
-        stats
-    }
-
-    /// Whether [`WriteCoordinator::stop`] has begun.
+    /// Whether [`WriteCoordinator::stop`] or [`WriteCoordinator::stop_within`] has begun.
     pub fn is_stopped(&self) -> bool {
         self.inner.queue.is_closed()
     }

@@ -1,5 +1,7 @@
-//! Appending records to the dead-letter file: one line per record, synced before the append
-//! returns, on a blocking thread so no async worker stalls on the disk.
+//! Appending records to the dead-letter file: one line per record, its data synced
+//! (`fdatasync`) before the append returns — and the directory synced when the file is
+//! created, so the file itself survives a crash — on a blocking thread so no async worker
+//! stalls on the disk.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -30,6 +32,24 @@ impl DeadLetterFile {
         &self.path
     }
 
+    /// Checks that the file can be opened for append (creating its directory if needed),
+    /// without leaving a file behind that was not there. A coordinator calls it at start.
+    pub fn check(&self) -> std::io::Result<()> {
+        let existed = self.path.exists();
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&*self.path)?;
+        if !existed && file.metadata()?.len() == 0 {
+            drop(file);
+            std::fs::remove_file(&*self.path)?;
+        }
+        Ok(())
+    }
+
     /// Appends `record` as one line and syncs it to disk.
     pub async fn append(&self, record: &DeadLetterRecord) -> Result<(), DeadLetterError> {
         let mut line = serde_json::to_vec(record)?;
@@ -43,14 +63,19 @@ impl DeadLetterFile {
     fn append_blocking(&self, line: &[u8]) -> Result<(), DeadLetterError> {
         let mut guard = self.file.lock().unwrap_or_else(PoisonError::into_inner);
         if guard.is_none() {
-            if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty());
+            if let Some(dir) = dir {
                 std::fs::create_dir_all(dir).map_err(|e| DeadLetterError::io(dir, e))?;
             }
+            let created = !self.path.exists();
             let file = OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&*self.path)
                 .map_err(|e| DeadLetterError::io(&*self.path, e))?;
+            if created {
+                sync_dir(dir.unwrap_or(Path::new(".")))?;
+            }
             *guard = Some(file);
         }
         let path = &*self.path;
@@ -65,4 +90,15 @@ impl DeadLetterFile {
         }
         result
     }
+}
+
+/// Syncs the directory entry of a newly created file (a no-op where directories cannot be
+/// opened, i.e. off Unix).
+fn sync_dir(dir: &Path) -> Result<(), DeadLetterError> {
+    if cfg!(unix) {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| DeadLetterError::io(dir, e))?;
+    }
+    Ok(())
 }

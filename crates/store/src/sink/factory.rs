@@ -8,7 +8,7 @@ use super::metered::MeteredSink;
 use super::postgres::PostgresSink;
 use super::sqlite::SqliteSink;
 use super::{Sink, SinkError};
-use crate::config::{DatabaseUrl, PostgresOptions, redact_url};
+use crate::config::{DatabaseUrl, PostgresOptions, SqliteSynchronous, redact_url};
 use crate::telemetry::SinkMetrics;
 
 /// How to open a sink beyond its URL.
@@ -16,6 +16,8 @@ use crate::telemetry::SinkMetrics;
 pub struct SinkOptions {
     /// Options of the PostgreSQL backend.
     pub postgres: PostgresOptions,
+    /// How the SQLite backend syncs its commits (default `full`).
+    pub sqlite_synchronous: SqliteSynchronous,
     /// When set, writes are recorded in these metrics.
     pub metrics: Option<SinkMetrics>,
 }
@@ -73,7 +75,11 @@ pub async fn open_database(
         source,
     };
     let sink: Arc<dyn Sink> = match url {
-        DatabaseUrl::Sqlite(path) => Arc::new(SqliteSink::open(path).await.map_err(failed)?),
+        DatabaseUrl::Sqlite(path) => Arc::new(
+            SqliteSink::open_with(path, options.sqlite_synchronous)
+                .await
+                .map_err(failed)?,
+        ),
         DatabaseUrl::Postgres(raw) => {
             let config =
                 tokio_postgres::Config::from_str(raw).map_err(|e| OpenSinkError::InvalidUrl {

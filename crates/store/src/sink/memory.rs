@@ -2,7 +2,7 @@
 //! idempotent. For tests and benchmarks: failures, panics and a per-write delay can be
 //! injected.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -29,6 +29,7 @@ pub struct MemorySink {
     bars: Mutex<BTreeMap<BarKey, Bar>>,
     scripted: Mutex<VecDeque<SinkError>>,
     failing: Mutex<Option<SinkError>>,
+    rejected: Mutex<BTreeSet<BarKey>>,
     panic_next: AtomicBool,
     throttle: Option<Duration>,
     write_calls: AtomicU64,
@@ -57,6 +58,12 @@ impl MemorySink {
     /// Every write fails with `error` until called with `None` (an outage).
     pub fn set_failing(&self, error: Option<SinkError>) {
         *lock(&self.failing) = error;
+    }
+
+    /// Every write of a batch holding a bar with `key` fails with a permanent error (a
+    /// poison bar).
+    pub fn reject(&self, key: BarKey) {
+        lock(&self.rejected).insert(key);
     }
 
     /// The next write panics.
@@ -119,6 +126,14 @@ impl Sink for MemorySink {
         if let Some(error) = lock(&self.failing).clone() {
             return Err(error);
         }
+        let rejected = lock(&self.rejected);
+        if let Some(bar) = batch.iter().find(|b| rejected.contains(&b.key())) {
+            return Err(SinkError::Permanent(format!(
+                "memory sink: bar {} {} {} rejected",
+                bar.provider, bar.symbol, bar.ts
+            )));
+        }
+        drop(rejected);
         let mut bars = lock(&self.bars);
         for bar in batch {
             bars.insert(bar.key(), bar.clone());

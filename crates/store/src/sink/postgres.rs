@@ -25,7 +25,7 @@ use tokio_postgres::{Client, Config, NoTls, Statement};
 
 pub use sql::valid_identifier;
 
-use super::dedup::last_per_key;
+use super::dedup::{TsPrecision, last_per_key};
 use super::{Sink, SinkError};
 use crate::config::PostgresOptions;
 use sql::Sql;
@@ -139,7 +139,7 @@ impl Sink for PostgresSink {
         if batch.is_empty() {
             return Ok(());
         }
-        let rows = last_per_key(batch);
+        let rows = last_per_key(batch, TsPrecision::PostgresMicros);
         let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
         let mut guard = slot.lock().await;
         let mut conn = match guard.take() {

@@ -1,5 +1,7 @@
 //! The SQLite file sink, the embedded default: one file in WAL mode, created on first use,
-//! written by multi-row upserts on the bar key.
+//! written by multi-row upserts on the bar key. Commits are synced with `synchronous=FULL`
+//! unless [`SqliteSynchronous::Normal`] is chosen (faster; a power loss may then undo the
+//! last commits, which the coordinator has already reported written).
 //!
 //! Decimals are stored as their exact text (`"187.80"` stays `"187.80"`) and `ts` as RFC 3339
 //! UTC with nanoseconds, a fixed-width form that sorts in time order. SQLite calls block, so
@@ -14,8 +16,9 @@ use core_contracts::Bar;
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, params_from_iter};
 
-use super::dedup::last_per_key;
+use super::dedup::{TsPrecision, last_per_key};
 use super::{Sink, SinkError};
+use crate::config::SqliteSynchronous;
 
 /// Rows per `INSERT` statement: 10 parameters a row stays far below SQLite's variable limit.
 const ROWS_PER_STATEMENT: usize = 200;
@@ -37,11 +40,21 @@ pub struct SqliteSink {
 }
 
 impl SqliteSink {
-    /// Opens (creating if needed) the database file at `path` and its `bars` table, in WAL mode.
+    /// Opens (creating if needed) the database file at `path` and its `bars` table, in WAL
+    /// mode with `synchronous=FULL`.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, SinkError> {
+        Self::open_with(path, SqliteSynchronous::default()).await
+    }
+
+    /// Opens (creating if needed) the database file at `path` and its `bars` table, in WAL
+    /// mode, syncing commits as `synchronous` says.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        synchronous: SqliteSynchronous,
+    ) -> Result<Self, SinkError> {
         let path = path.as_ref().to_path_buf();
         let for_open = path.clone();
-        let conn = blocking(move || open_connection(&for_open)).await??;
+        let conn = blocking(move || open_connection(&for_open, synchronous)).await??;
         Ok(Self {
             path,
             conn: Arc::new(Mutex::new(Some(conn))),
@@ -80,7 +93,10 @@ impl Sink for SqliteSink {
         if batch.is_empty() {
             return Ok(());
         }
-        let rows: Vec<[Value; 10]> = last_per_key(batch).into_iter().map(row).collect();
+        let rows: Vec<[Value; 10]> = last_per_key(batch, TsPrecision::Nanos)
+            .into_iter()
+            .map(row)
+            .collect();
         self.with_conn(move |conn| upsert(conn, rows)).await
     }
 
@@ -108,7 +124,7 @@ impl Sink for SqliteSink {
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection, SinkError> {
+fn open_connection(path: &Path, synchronous: SqliteSynchronous) -> Result<Connection, SinkError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             SinkError::Permanent(format!("cannot create directory {}: {e}", dir.display()))
@@ -120,7 +136,7 @@ fn open_connection(path: &Path) -> Result<Connection, SinkError> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(classify)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(classify)?;
-    conn.pragma_update(None, "synchronous", "NORMAL")
+    conn.pragma_update(None, "synchronous", synchronous.as_pragma())
         .map_err(classify)?;
     conn.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -209,4 +225,27 @@ where
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| SinkError::Transient(format!("sqlite task failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syncs_commits_as_configured_full_by_default() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cases = [
+            (SqliteSynchronous::default(), 2),
+            (SqliteSynchronous::Full, 2),
+            (SqliteSynchronous::Normal, 1),
+        ];
+        for (i, (synchronous, pragma)) in cases.into_iter().enumerate() {
+            let conn =
+                open_connection(&dir.path().join(format!("{i}.db")), synchronous).expect("opens");
+            let got: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .expect("pragma");
+            assert_eq!(got, pragma, "{synchronous:?}");
+        }
+    }
 }

@@ -11,6 +11,8 @@ use core_contracts::Bar;
 use rust_decimal::Decimal;
 use store::coordinator::CoordinatorConfig;
 
+pub mod faults;
+
 /// A valid bar, unique by `i`.
 pub fn bar(i: usize) -> Bar {
     let ts = Utc
