@@ -12,6 +12,33 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// After SIGINT/SIGTERM, how long a command may go on writing what it holds before it
+    /// stops anyway: what is still unwritten then stays pending on the bus (services) or goes
+    /// to the dead-letter file (`run`), and the exit code is 3.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECS",
+        env = "MDP_SHUTDOWN_GRACE_SEC",
+        default_value_t = 30.0,
+        value_parser = parse_grace
+    )]
+    pub shutdown_grace: f64,
+}
+
+impl Cli {
+    /// The shutdown grace period.
+    pub fn grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.shutdown_grace)
+    }
+}
+
+/// Seconds > 0 and finite.
+fn parse_grace(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs < 1e9 => Ok(secs),
+        _ => Err(format!("expected seconds > 0, got {text:?}")),
+    }
 }
 
 /// The subcommands.

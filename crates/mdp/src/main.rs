@@ -4,6 +4,7 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use mdp::cli::{Cli, Command};
@@ -33,7 +34,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    let grace = cli.grace();
+    match runtime.block_on(dispatch(cli.command, grace)) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("mdp: error: {error:#}");
@@ -42,24 +44,32 @@ fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+/// Exit status of a command that stopped with bars it did not write: left pending on the bus
+/// (services) or put in the dead-letter file (`run`).
+const UNFINISHED: u8 = 3;
+
+async fn dispatch(command: Command, grace: Duration) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => {
             let json = args.json;
-            let summary = run::run(args).await?;
+            let summary = run::run(args, grace).await?;
             if json {
                 println!("{}", serde_json::to_string(&summary)?);
             } else {
                 print!("{summary}");
             }
-            if summary.dropped > 0 {
-                eprintln!("mdp: error: {} bars were dropped", summary.dropped);
-                return Ok(ExitCode::FAILURE);
+            if summary.dropped > 0 || summary.dead_lettered > 0 {
+                eprintln!(
+                    "mdp: {} bars were dead-lettered to {} (replay them with `mdp \
+                     replay-dead-letters`) and {} lost",
+                    summary.dead_lettered, summary.dead_letter_file, summary.dropped
+                );
+                return Ok(ExitCode::from(UNFINISHED));
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Store(args) => services::run_store(args).await.map(|()| ExitCode::SUCCESS),
-        Command::Pipeline(args) => services::run_pipeline(args)
+        Command::Store(args) => unfinished(services::run_store(args, grace).await?),
+        Command::Pipeline(args) => services::run_pipeline(args, grace)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Pulse(args) => tools::run_pulse(args).await.map(|()| ExitCode::SUCCESS),
@@ -67,4 +77,13 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             .await
             .map(|()| ExitCode::SUCCESS),
     }
+}
+
+/// Success, or [`UNFINISHED`] when `left` bars were not written.
+fn unfinished(left: u64) -> anyhow::Result<ExitCode> {
+    Ok(if left == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(UNFINISHED)
+    })
 }

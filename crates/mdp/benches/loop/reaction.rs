@@ -175,7 +175,13 @@ fn run(rt: &Runtime, pulse: Pulse, samples: usize) -> Vec<Duration> {
         running.shutdown.cancel();
         running.ticker.abort();
         let _ = running.consumer.await;
-        running.store.stop().await;
+        running
+            .store
+            .stop_within(
+                std::time::Duration::from_secs(120),
+                store::coordinator::Leftover::DeadLetter,
+            )
+            .await;
     });
     latencies
 }

@@ -148,7 +148,12 @@ impl Target<'_> {
         pump.run(source).await.expect("pumps every bar");
         submitter.settle().await;
         pipeline.stop().await;
-        let stats = store.stop().await;
+        let stats = store
+            .stop_within(
+                std::time::Duration::from_secs(120),
+                store::coordinator::Leftover::DeadLetter,
+            )
+            .await;
         let elapsed = started.elapsed();
 
         background.cancel();

@@ -8,6 +8,7 @@ use pipeline::PipelineSettings;
 use pipeline::source::Pump;
 use pulse::CancellationToken;
 use store::config::StoreSettings;
+use store::coordinator::{Leftover, WriteCoordinator};
 use store::http::{HttpState, router};
 use tokio::time::Instant;
 
@@ -23,8 +24,13 @@ use crate::{http, shutdown, sink};
 /// Default length of a run of the endless synthetic source without `--bars`/`--duration`.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
-/// Runs the loop and returns its summary; fails on bad configuration.
-pub async fn run(args: RunArgs) -> anyhow::Result<Summary> {
+/// How often the end of a run checks whether the store has written everything.
+const DRAIN_POLL: Duration = Duration::from_millis(50);
+
+/// Runs the loop and returns its summary; fails on bad configuration. Once the source ends,
+/// the store writes what it holds; after SIGINT/SIGTERM it gets at most `grace` for that,
+/// and what is still unwritten then goes to the dead-letter file.
+pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     let store_settings = StoreSettings::from_env().context("invalid store settings")?;
     let pipeline_settings = PipelineSettings::from_env().context("invalid pipeline settings")?;
     let sink_choice = sink::SinkChoice::new(
@@ -101,6 +107,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Summary> {
             None => std::future::pending().await,
         }
     };
+    let mut signalled = false;
     let (ended_by, failure) = tokio::select! {
         result = pump.run(bars) => match result {
             Ok(_) if plan.limit.is_some() => ("bars".to_owned(), None),
@@ -108,13 +115,22 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Summary> {
             Err(error) => ("error".to_owned(), Some(error)),
         },
         () = deadline => ("duration".to_owned(), None),
-        signal = shutdown::signal() => (signal.to_owned(), None),
+        signal = shutdown::signal() => {
+            signalled = true;
+            (signal.to_owned(), None)
+        }
     };
     submitter.settle().await;
     let recorder = Arc::clone(&pipeline.recorder);
     pipeline.stop().await;
     let capacity = store.coordinator.config().capacity.get();
-    let stats = store.stop().await;
+    if !signalled {
+        tokio::select! {
+            () = drained(&store.coordinator) => {}
+            _ = shutdown::signal() => {}
+        }
+    }
+    let stats = store.stop_within(grace, Leftover::DeadLetter).await;
     let final_level = store_level.current_level().as_str().to_owned();
     let peak = progress.stop().await;
     background.cancel();
@@ -144,4 +160,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Summary> {
         )));
     }
     Ok(summary)
+}
+
+/// Returns once every bar the coordinator accepted is written or dead-lettered.
+async fn drained(coordinator: &WriteCoordinator) {
+    loop {
+        let s = coordinator.stats();
+        if s.written + s.dead_lettered + s.lost + s.abandoned >= s.submitted {
+            return;
+        }
+        tokio::time::sleep(DRAIN_POLL).await;
+    }
 }

@@ -1,7 +1,7 @@
 //! The store service's side of at-least-once delivery: [`settle_outcomes`] turns the
 //! coordinator's report of each batch (written, or dead-lettered into its file) into the
 //! entries to acknowledge, [`spawn_acker`] acknowledges them on the bus (retrying while the
-//! bus is down), and [`spawn_toucher`] keeps the entries in hand from being reclaimed by
+//! bus is down) and trims them off the bars stream, and [`spawn_toucher`] keeps the entries in hand from being reclaimed by
 //! another store while they wait in the queue.
 
 use std::sync::Arc;
@@ -18,6 +18,8 @@ use super::tracker::InFlight;
 
 const ACK_BATCH: usize = 1000;
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// How often acknowledged entries are trimmed off the bars stream.
+const TRIM_EVERY: Duration = Duration::from_secs(1);
 
 /// Entries whose bars are durably recorded, ready to be acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,15 +39,15 @@ pub struct AckCounters {
     pub dead_lettered: Counter,
 }
 
-/// The coordinator's outcome callback: the entries of `held` whose bars a batch wrote, or
-/// dead-lettered (kept in the dead-letter file for replay, so nothing is lost by
-/// acknowledging them), are released and sent to the acker.
+/// The coordinator's outcome callback: the entries (the bars' tickets) of `held` whose bars a
+/// batch wrote, or dead-lettered (kept in the dead-letter file for replay, so nothing is lost
+/// by acknowledging them), are released and sent to the acker.
 pub fn settle_outcomes(
     held: Arc<InFlight>,
     acks: mpsc::UnboundedSender<Settled>,
 ) -> impl Fn(BatchOutcome<'_>) + Send + Sync + 'static {
     move |outcome| {
-        let ids = held.settle(outcome.bars());
+        let ids = held.settle(outcome.tickets().iter().flatten().map(|t| &**t));
         if ids.is_empty() {
             return;
         }
@@ -83,6 +85,7 @@ pub fn spawn_acker(
     tokio::spawn(async move {
         let key = pulse.stream(pulse::stream::BARS).key().to_owned();
         let mut batches = Vec::new();
+        let mut last_trim: Option<tokio::time::Instant> = None;
         loop {
             let got = tokio::select! {
                 n = rx.recv_many(&mut batches, ACK_BATCH) => n,
@@ -102,12 +105,24 @@ pub fn spawn_acker(
             if !ids.is_empty() && ack(&pulse, &key, &ids, &give_up).await {
                 counters.acked.inc_by(ids.len() as u64);
                 counters.dead_lettered.inc_by(dead_lettered as u64);
+                if last_trim.is_none_or(|t| t.elapsed() >= TRIM_EVERY) {
+                    last_trim = Some(tokio::time::Instant::now());
+                    trim(&pulse).await;
+                }
             }
             if got == 0 {
                 return;
             }
         }
     })
+}
+
+/// Trims the bars stream below what every group still needs (the entries just acknowledged
+/// among them); a failure is only logged: the next trim catches up.
+async fn trim(pulse: &Pulse) {
+    if let Err(error) = pulse.trim_acknowledged(pulse::stream::BARS).await {
+        tracing::warn!(%error, "cannot trim the acknowledged bars");
+    }
 }
 
 /// Acknowledges `ids`, retrying until it succeeds (true) or `give_up` is cancelled (false).

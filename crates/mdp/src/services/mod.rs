@@ -4,6 +4,7 @@
 
 mod ack;
 mod admin;
+mod backlog;
 mod bar_publisher;
 mod checkpoint;
 mod gate;

@@ -21,8 +21,9 @@ use crate::telemetry::Metrics;
 use crate::wiring::{PipelineSide, open_pulse};
 use crate::{http, shutdown};
 
-/// Runs the pipeline service until it is done or told to stop.
-pub async fn run_pipeline(args: PipelineArgs) -> anyhow::Result<()> {
+/// Runs the pipeline service until it is done or told to stop; after that, winding down
+/// takes at most `grace`.
+pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result<()> {
     let settings = PipelineSettings::from_env().context("invalid pipeline settings")?;
     let plan = SourcePlan::new(
         &args.pipeline,
@@ -45,6 +46,16 @@ pub async fn run_pipeline(args: PipelineArgs) -> anyhow::Result<()> {
 
     let metrics = Metrics::default();
     let pulse = open_pulse(args.bus, metrics.pulse.clone()).await?;
+    // The store group exists from the first bar on, so that its backlog is measured and
+    // nothing is trimmed before the stores have read it, even when they start later.
+    let bars_key = pulse.stream(pulse::stream::BARS).key().to_owned();
+    if let Err(error) = pulse
+        .backend()
+        .ensure_group(&bars_key, super::STORE_GROUP)
+        .await
+    {
+        tracing::warn!(%error, stream = bars_key, "cannot create the store group yet");
+    }
     let side = PipelineSide::start(&settings, args.pipeline.rate, pulse.clone(), &metrics)?;
     let stop = CancellationToken::new();
     let publisher = BarPublisher::new(
@@ -82,6 +93,7 @@ pub async fn run_pipeline(args: PipelineArgs) -> anyhow::Result<()> {
             }]
         }));
     let (addr, server) = http::serve(router(state), args.port, stop.clone()).await?;
+    let backlog = super::backlog::spawn_backlog_gauge(pulse.clone(), stop.clone());
     tracing::info!(
         %addr,
         resumed_after = already,
@@ -108,8 +120,17 @@ pub async fn run_pipeline(args: PipelineArgs) -> anyhow::Result<()> {
         signal = shutdown::signal() => Ok(signal.to_owned()),
     };
     stop.cancel();
-    side.stop().await;
-    let _ = server.await;
+    backlog.abort();
+    let wind_down = async {
+        side.stop().await;
+        let _ = server.await;
+    };
+    if tokio::time::timeout(grace, wind_down).await.is_err() {
+        tracing::warn!(
+            ?grace,
+            "pipeline shutdown took longer than the grace period"
+        );
+    }
     let published = publisher.published();
     match outcome {
         Ok(reason) => {

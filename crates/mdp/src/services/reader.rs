@@ -1,13 +1,15 @@
-//! The store service's reader: takes bars from the bars stream in group [`STORE_GROUP`],
-//! holds their entries and submits the bars to the coordinator; re-subscribes with backoff
-//! after a bus error; parks at the [`ReadGate`] while an operator has paused it.
+//! The store service's reader: takes bars from the bars stream in group [`STORE_GROUP`] one
+//! read at a time, holds every entry of the read at once (so the keep-alive covers them all:
+//! nothing is read ahead unheld) and submits the bars to the coordinator, each with its entry
+//! id as its ticket; re-subscribes with backoff after a bus error; parks at the [`ReadGate`]
+//! while an operator has paused it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use core_contracts::Bar;
 use pulse::{CancellationToken, Pulse, Subscription};
-use store::coordinator::WriteCoordinator;
+use store::coordinator::{Ticket, WriteCoordinator};
 
 use super::STORE_GROUP;
 use super::gate::ReadGate;
@@ -81,29 +83,33 @@ impl Reader {
                 biased;
                 () = stop.cancelled() => return Ok(Left::Stopped),
                 () = self.gate.pause_requested() => return Ok(Left::Paused),
-                next = sub.try_next() => next?,
+                next = sub.try_next_batch() => next?,
             };
-            let Some(delivery) = next else { continue };
-            *backoff = Duration::from_millis(100);
-            let bar = delivery.envelope.payload;
-            let id = delivery.envelope.id;
-            if !self.held.hold(&bar, &id) {
+            if next.is_empty() {
                 continue;
             }
-            let submitted = tokio::select! {
-                biased;
-                () = stop.cancelled() => None,
-                result = self.coordinator.submit(bar.clone()) => Some(result),
-            };
-            match submitted {
-                Some(Ok(())) => {}
-                Some(Err(error)) => {
-                    self.held.release(&bar, &id);
-                    tracing::warn!(%error, id, "bar not accepted; it stays pending");
-                }
-                None => {
-                    self.held.release(&bar, &id);
-                    return Ok(Left::Stopped);
+            *backoff = Duration::from_millis(100);
+            let fresh: Vec<(Bar, String)> = next
+                .into_iter()
+                .map(|d| (d.envelope.payload, d.envelope.id))
+                .filter(|(_, id)| self.held.hold(id))
+                .collect();
+            for (bar, id) in fresh {
+                // One bar per call: a call cut short by the stop signal leaves its bar out of
+                // the queue (still held, still pending on the bus) and every earlier bar in.
+                let ticket: Ticket = Arc::from(id.as_str());
+                let submitted = tokio::select! {
+                    biased;
+                    () = stop.cancelled() => None,
+                    result = self.coordinator.submit_tagged(vec![(bar, ticket)]) => Some(result),
+                };
+                match submitted {
+                    Some(Ok(())) => {}
+                    Some(Err(error)) => {
+                        self.held.release(&id);
+                        tracing::warn!(%error, id, "bar not accepted; it stays pending");
+                    }
+                    None => return Ok(Left::Stopped),
                 }
             }
         }

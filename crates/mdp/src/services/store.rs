@@ -2,8 +2,10 @@
 //! acknowledged) until it is written or dead-lettered, so a store killed at any moment loses
 //! nothing: another store reclaims its entries after the idle timeout, and the sinks' upsert
 //! on the bar key makes the redelivery harmless. `POST /admin/pause|resume` (behind
-//! `ADMIN_TOKEN`) stop and restart reading. SIGINT/SIGTERM stop reading, drain the queue to
-//! the sink and acknowledge what was recorded.
+//! `ADMIN_TOKEN`) stop and restart reading. SIGINT/SIGTERM stop reading, write what is held
+//! for at most the grace period and acknowledge what was recorded; what could not be written
+//! in time stays pending on the bus (redelivered to another store) and is counted in the
+//! last log line and the exit status.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,11 +14,13 @@ use anyhow::Context;
 use core_contracts::{HealthComponent, HealthState};
 use pulse::CancellationToken;
 use store::config::StoreSettings;
+use store::coordinator::Leftover;
 use store::http::{HttpState, router, sink_readiness};
 use tokio::sync::mpsc;
 
 use super::ack::{AckCounters, settle_outcomes, spawn_acker, spawn_toucher};
 use super::admin::StoreAdmin;
+use super::backlog::{spawn_backlog_gauge, warn_if_volatile};
 use super::gate::ReadGate;
 use super::reader::Reader;
 use super::tracker::InFlight;
@@ -26,10 +30,12 @@ use crate::telemetry::Metrics;
 use crate::wiring::{StoreParts, StoreSide, open_pulse};
 use crate::{http, shutdown, sink};
 
-const ACK_GRACE: Duration = Duration::from_secs(10);
+/// The last acks get at least this long, even when the grace period is spent.
+const ACK_AT_LEAST: Duration = Duration::from_secs(1);
 
-/// Runs the store service until SIGINT/SIGTERM.
-pub async fn run_store(args: StoreArgs) -> anyhow::Result<()> {
+/// Runs the store service until SIGINT/SIGTERM; returns how many bars it held but could not
+/// write within the `grace` period (their entries stay pending on the bus).
+pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> {
     let settings = StoreSettings::from_env().context("invalid store settings")?;
     let choice =
         sink::SinkChoice::new(args.store.sink.as_deref(), args.store.sink_rate, &settings)?;
@@ -45,6 +51,7 @@ pub async fn run_store(args: StoreArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| consumer.clone());
 
+    warn_if_volatile(&pulse).await;
     let held = Arc::new(InFlight::default());
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
     let sink = sink::open(&choice, &settings, metrics.sink.clone()).await?;
@@ -78,14 +85,23 @@ pub async fn run_store(args: StoreArgs) -> anyhow::Result<()> {
         background.clone(),
     );
 
+    let backlog = spawn_backlog_gauge(pulse.clone(), background.clone());
     let gate = Arc::new(ReadGate::default());
     let coordinator = side.coordinator.clone();
+    let writable = side.coordinator.clone();
     let bus = pulse.clone();
     let reader_gate = Arc::clone(&gate);
     let admin = Arc::new(StoreAdmin::new(Arc::clone(&gate), Arc::clone(&held)));
     let state = HttpState::new("store", env!("CARGO_PKG_VERSION"))
         .with_metrics(metrics.registry())
         .with_readiness("sink", sink_readiness(sink))
+        .with_readiness(
+            "coordinator",
+            Arc::new(move || {
+                let ready = writable.is_writable();
+                async move { ready }
+            }),
+        )
         .with_readiness(
             "bus",
             Arc::new(move || {
@@ -114,27 +130,43 @@ pub async fn run_store(args: StoreArgs) -> anyhow::Result<()> {
     };
     let consume = tokio::spawn(reader.run(reading.clone()));
     let signal = shutdown::signal().await;
+    let deadline = tokio::time::Instant::now() + grace;
     tracing::info!(
         signal,
         held = held.len(),
-        "store stopping: draining the queue"
+        ?grace,
+        "store stopping: writing what it holds"
     );
     reading.cancel();
     if let Err(error) = consume.await {
         tracing::error!(%error, "bar consumer task failed");
     }
-    let stats = side.stop().await;
+    let stats = side.stop_within(grace, Leftover::Abandon).await;
     finish_acks.cancel();
-    let acked_in_time = tokio::time::timeout(ACK_GRACE, acker).await.is_ok();
-    if !acked_in_time {
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    if tokio::time::timeout(left.max(ACK_AT_LEAST), acker)
+        .await
+        .is_err()
+    {
         give_up_acks.cancel();
         tracing::warn!("acks not sent in time: those entries will be redelivered");
     }
     background.cancel();
     toucher.abort();
+    backlog.abort();
     let _ = server.await;
-    tracing::info!(?stats, unacked = held.len(), "store stopped");
-    Ok(())
+    let unwritten = held.len() as u64;
+    if unwritten > 0 {
+        tracing::warn!(
+            ?stats,
+            unwritten,
+            "store stopped: {unwritten} bars not written, left pending on the bus for \
+             another store of the group"
+        );
+    } else {
+        tracing::info!(?stats, "store stopped: every bar it took is written");
+    }
+    Ok(unwritten)
 }
 
 /// The reader's health: degraded while an operator has paused it.

@@ -1,119 +1,74 @@
-//! `InFlight`: the bus entries a store holds, by bar key, from delivery until the bar is
-//! written or dead-lettered. Entries are acknowledged only then, so a store killed mid-run
-//! leaves every unrecorded bar pending for another store of the group to reclaim.
+//! `InFlight`: the bus entries a store holds, by entry id, from delivery until the bar each
+//! carries is written or dead-lettered. An entry is acknowledged only then, and only that
+//! entry: a later revision of the same bar in another entry stays held until it is itself
+//! recorded. A store killed mid-run leaves every unrecorded entry pending for another store
+//! of the group to reclaim.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use core_contracts::{Bar, BarKey};
-
-/// Entry ids in hand, by the key of their bar.
+/// Entry ids in hand.
 #[derive(Debug, Default)]
 pub struct InFlight {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    by_key: HashMap<BarKey, Vec<String>>,
-    ids: HashSet<String>,
+    ids: Mutex<HashSet<String>>,
 }
 
 impl InFlight {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.ids.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Holds entry `id` carrying `bar`; false when it is already held (a redelivery of an
-    /// entry still in hand).
-    pub fn hold(&self, bar: &Bar, id: &str) -> bool {
-        let mut inner = self.lock();
-        if !inner.ids.insert(id.to_owned()) {
-            return false;
-        }
-        inner
-            .by_key
-            .entry(bar.key())
-            .or_default()
-            .push(id.to_owned());
-        true
+    /// Holds entry `id`; false when it is already held (a redelivery of an entry still in
+    /// hand).
+    pub fn hold(&self, id: &str) -> bool {
+        self.lock().insert(id.to_owned())
     }
 
-    /// Lets go of entry `id` of `bar` without acknowledging it.
-    pub fn release(&self, bar: &Bar, id: &str) {
-        let mut inner = self.lock();
-        inner.ids.remove(id);
-        let key = bar.key();
-        if let Some(ids) = inner.by_key.get_mut(&key) {
-            ids.retain(|i| i != id);
-            if ids.is_empty() {
-                inner.by_key.remove(&key);
-            }
-        }
+    /// Lets go of entry `id` without acknowledging it.
+    pub fn release(&self, id: &str) {
+        self.lock().remove(id);
     }
 
-    /// The entries whose bars are in `recorded` (written, or kept in the dead-letter file),
-    /// no longer held: they may be acknowledged.
-    pub fn settle(&self, recorded: &[Bar]) -> Vec<String> {
-        let mut inner = self.lock();
-        let mut done = Vec::new();
-        for bar in recorded {
-            if let Some(ids) = inner.by_key.remove(&bar.key()) {
-                done.extend(ids);
-            }
-        }
-        for id in &done {
-            inner.ids.remove(id);
-        }
-        done
+    /// Of `recorded` (entries whose bars were written, or kept in the dead-letter file), the
+    /// ones held, now no longer held: they may be acknowledged.
+    pub fn settle<'a>(&self, recorded: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut ids = self.lock();
+        recorded
+            .into_iter()
+            .filter(|id| ids.remove(*id))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Every entry held.
     pub fn ids(&self) -> Vec<String> {
-        self.lock().ids.iter().cloned().collect()
+        self.lock().iter().cloned().collect()
     }
 
     /// How many entries are held.
     pub fn len(&self) -> usize {
-        self.lock().ids.len()
+        self.lock().len()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
-
-    fn bar(minute: u32) -> Bar {
-        let mut bar: Bar = serde_json::from_value(serde_json::json!({
-            "provider": "p", "symbol": "S", "resolution": "1m",
-            "ts": "2024-01-02T14:30:00Z", "open": "1", "high": "2", "low": "1",
-            "close": "2", "volume": "10"
-        }))
-        .expect("valid bar");
-        bar.ts = Utc
-            .with_ymd_and_hms(2024, 1, 2, 14, minute, 0)
-            .single()
-            .expect("valid time");
-        bar
-    }
 
     #[test]
-    fn entries_are_released_for_ack_once_their_bar_is_recorded() {
+    fn only_the_entries_recorded_are_released_for_ack() {
         let held = InFlight::default();
-        assert!(held.hold(&bar(1), "1-0"));
-        assert!(!held.hold(&bar(1), "1-0"), "the same entry twice");
+        assert!(held.hold("1-0"));
+        assert!(!held.hold("1-0"), "the same entry twice");
         assert!(
-            held.hold(&bar(1), "2-0"),
-            "a duplicate bar in another entry"
+            held.hold("2-0"),
+            "a revision of the same bar in another entry"
         );
-        assert!(held.hold(&bar(2), "3-0"));
-        let mut acked = held.settle(&[bar(1)]);
-        acked.sort();
-        assert_eq!(acked, ["1-0", "2-0"]);
-        assert_eq!(held.len(), 1);
-        held.release(&bar(2), "3-0");
-        assert_eq!(held.len(), 0);
-        assert!(held.settle(&[bar(2)]).is_empty());
+        assert!(held.hold("3-0"));
+        assert_eq!(held.settle(["1-0"]), ["1-0"], "its revision stays held");
+        assert_eq!(held.len(), 2);
+        assert!(held.settle(["1-0"]).is_empty(), "settled once");
+        held.release("3-0");
+        assert_eq!(held.ids(), ["2-0"]);
     }
 }

@@ -3,12 +3,14 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use pulse::{CancellationToken, Pulse};
 use store::config::StoreSettings;
 use store::coordinator::{
-    BatchOutcome, BreakerConfig, CoordinatorConfig, RetryPolicy, WriteCoordinator,
+    BatchOutcome, BreakerConfig, CoordinatorConfig, CoordinatorStats, Leftover, RetryPolicy,
+    WriteCoordinator,
 };
 use store::feedback::{AttachedSubscriber, FeedbackBus};
 use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat};
@@ -152,10 +154,11 @@ impl StoreSide {
         })
     }
 
-    /// Stops the coordinator (draining every accepted bar to the sink or the dead-letter
-    /// file), lets the last feedback events go out, and closes the sink.
-    pub async fn stop(self) -> store::coordinator::CoordinatorStats {
-        let stats = self.coordinator.stop(true).await;
+    /// Stops the coordinator, writing every accepted bar for at most `grace`; what is still
+    /// unwritten then is dead-lettered or abandoned as `leftover` says. Then lets the last
+    /// feedback events go out and closes the sink.
+    pub async fn stop_within(self, grace: Duration, leftover: Leftover) -> CoordinatorStats {
+        let stats = self.coordinator.stop_within(grace, leftover).await;
         self.heartbeat.abort();
         self.feedback.close();
         self.publisher.join().await;

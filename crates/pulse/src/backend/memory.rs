@@ -381,6 +381,10 @@ impl EventBus for InMemoryBus {
             .map_or(0, |g| g.pending.len() as u64))
     }
 
+    async fn survives_restart(&self) -> Result<Option<bool>, BusError> {
+        Ok(None)
+    }
+
     async fn health(&self) -> BTreeMap<String, String> {
         let state = self.lock();
         BTreeMap::from([

@@ -137,6 +137,12 @@ pub trait EventBus: Send + Sync + 'static {
 
     /// Backend health as string pairs (`backend`, `status`, ...), never with secrets.
     async fn health(&self) -> BTreeMap<String, String>;
+
+    /// Whether every acknowledged publish survives a restart of the backend: Redis with
+    /// `appendonly yes` (`Some(true)`) or without (`Some(false)`); `None` when the backend
+    /// cannot tell (Redis refusing `CONFIG GET`) or keeps nothing across restarts by design
+    /// (the in-process bus lives and dies with its process).
+    async fn survives_restart(&self) -> Result<Option<bool>, BusError>;
 }
 
 /// How `fail` decides between redelivery and the dead-letter stream.

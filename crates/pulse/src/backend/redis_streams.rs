@@ -507,6 +507,20 @@ impl EventBus for RedisStreamsBus {
         }
     }
 
+    async fn survives_restart(&self) -> Result<Option<bool>, BusError> {
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("CONFIG");
+        cmd.arg("GET").arg("appendonly");
+        match self
+            .run("CONFIG GET", cmd.query_async::<Vec<String>>(&mut conn))
+            .await
+        {
+            Ok(pair) => Ok(pair.get(1).map(|v| v.eq_ignore_ascii_case("yes"))),
+            Err(BusError::Command(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn health(&self) -> BTreeMap<String, String> {
         let mut conn = self.conn.clone();
         let status = match self

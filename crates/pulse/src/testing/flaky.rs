@@ -135,4 +135,7 @@ impl EventBus for FlakyBus {
     async fn health(&self) -> BTreeMap<String, String> {
         self.inner.health().await
     }
+    async fn survives_restart(&self) -> Result<Option<bool>, BusError> {
+        self.inner.survives_restart().await
+    }
 }
