@@ -236,6 +236,9 @@ impl<T: Contract> Subscription<T> {
                 )
                 .await?;
             if !claimed.is_empty() {
+                // More may be idle than one read takes (a dead consumer's whole backlog):
+                // claim again on the next read rather than half an idle timeout later.
+                self.claim_due = true;
                 self.counters.redeliveries.inc_by(claimed.len() as u64);
                 self.push(claimed, true);
                 return Ok(true);

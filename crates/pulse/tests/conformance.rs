@@ -631,6 +631,7 @@ macro_rules! conformance {
                 backlog_counts_undelivered_and_pending,
                 a_touch_never_takes_back_a_reclaimed_entry,
                 a_claim_scan_resumes_after_the_last_entry_it_looked_at,
+                a_dead_consumers_whole_backlog_is_reclaimed_read_after_read,
                 a_batch_read_hands_out_the_whole_read,
                 entries_read_ahead_by_the_runner_are_not_reclaimed,
                 undecodable_entries_are_dead_lettered_and_replayed_byte_for_byte,

@@ -1,10 +1,11 @@
 //! Opens the sink the flags and the environment name, with its wrappers.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use store::config::{DatabaseUrl, StoreSettings};
-use store::sink::{Sink, SinkOptions, open_database};
+use store::sink::{OpenSinkError, Sink, SinkError, SinkOptions, open_database};
 use store::telemetry::SinkMetrics;
 
 use super::{FAULT_FILE_VAR, FaultSwitchSink, REJECT_SYMBOLS_VAR, RejectingSink, ThrottledSink};
@@ -53,7 +54,7 @@ pub async fn open(
         sqlite_synchronous: settings.sink.sqlite_synchronous,
         metrics: Some(metrics),
     };
-    let mut sink = open_database(&choice.url, &options)
+    let mut sink = open_retrying(&choice.url, &options)
         .await
         .with_context(|| format!("cannot open the sink {}", choice.url))?;
     if let Some(rate) = choice.rate {
@@ -73,4 +74,30 @@ pub async fn open(
         sink = Arc::new(rejecting);
     }
     Ok(sink)
+}
+
+/// How long opening a sink is retried while it fails transiently (a database starting, a
+/// SQLite file locked by another store opening it at the same moment).
+const OPEN_PATIENCE: Duration = Duration::from_secs(15);
+
+/// Opens the sink of `url`, retrying transient failures with backoff for [`OPEN_PATIENCE`].
+async fn open_retrying(
+    url: &DatabaseUrl,
+    options: &SinkOptions,
+) -> Result<Arc<dyn Sink>, OpenSinkError> {
+    let deadline = tokio::time::Instant::now() + OPEN_PATIENCE;
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        match open_database(url, options).await {
+            Err(OpenSinkError::Open {
+                source: SinkError::Transient(reason),
+                ..
+            }) if tokio::time::Instant::now() + backoff < deadline => {
+                tracing::warn!(%url, reason, ?backoff, "cannot open the sink yet, retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+            }
+            other => return other,
+        }
+    }
 }

@@ -209,6 +209,34 @@ pub async fn a_claim_scan_resumes_after_the_last_entry_it_looked_at(h: Harness) 
     assert_eq!(claim().await, ids[0..2], "back to the start after the end");
 }
 
+pub async fn a_dead_consumers_whole_backlog_is_reclaimed_read_after_read(h: Harness) {
+    let pulse = h.pulse_with(|c| {
+        c.read_count = NonZeroUsize::new(10).expect("non-zero");
+        c.idle_timeout = Duration::from_secs(2);
+    });
+    let mut doomed = subscribe(&pulse, "g", "doomed").await;
+    publish_data(&pulse, 0, 50).await;
+    assert_eq!(read_batches(&mut doomed, 50).await.len(), 50);
+    drop(doomed);
+    let mut heir = subscribe(&pulse, "g", "heir").await;
+    let deadline = Instant::now() + DEADLINE;
+    let first = loop {
+        let batch = heir.try_next_batch().await.expect("reads");
+        if !batch.is_empty() || Instant::now() >= deadline {
+            break batch;
+        }
+    };
+    assert_eq!(first.len(), 10, "the first claim takes one read's worth");
+    // Each following read claims the next ten at once, not half an idle timeout later.
+    let mut sizes_seen = vec![first.len()];
+    for _ in 0..4 {
+        let batch = heir.try_next_batch().await.expect("reads");
+        assert!(batch.iter().all(|d| d.redelivered));
+        sizes_seen.push(batch.len());
+    }
+    assert_eq!(sizes_seen, [10, 10, 10, 10, 10]);
+}
+
 pub async fn a_batch_read_hands_out_the_whole_read(h: Harness) {
     let pulse = h.pulse_with(|c| c.read_count = NonZeroUsize::new(5).expect("non-zero"));
     let key = pulse.stream(DATA).key().to_owned();
