@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use support::bars::{self, Bars};
 use support::world::{World, finish, stop};
-use support::{free_port, http_get, metric, wait_until};
+use support::{free_port, http_get, http_get_status, metric, wait_until};
 
 const BARS_KEY: &str = "mdp.marketdata.bars";
 /// Long enough for a debug build to move a million bars through Redis and PostgreSQL.
@@ -253,8 +253,10 @@ fn sigterm_with_the_sink_down_ends_within_the_grace_and_leaves_the_bars_pending(
     );
     finish(&mut pipeline);
     // Named: a 3 s grace instead of the default 30 s keeps the test short.
-    let mut store = world.store(
+    let port = free_port();
+    let mut store = world.store_at(
         "store-a",
+        port,
         &[],
         &[
             ("MDP_SINK_FAULT_FILE", fault_arg.as_str()),
@@ -265,6 +267,19 @@ fn sigterm_with_the_sink_down_ends_within_the_grace_and_leaves_the_bars_pending(
         wait_until(Duration::from_secs(30), || world.pending() == 1000),
         "{}",
         store.log()
+    );
+    // A store that cannot write says so: not ready, unhealthy.
+    let truthful = wait_until(Duration::from_secs(30), || {
+        let ready = http_get_status(port, "/readyz");
+        let health = http_get_status(port, "/health");
+        ready.is_some_and(|(code, _)| code == 503)
+            && health.is_some_and(|(_, body)| body.contains(r#""state":"unhealthy""#))
+    });
+    assert!(
+        truthful,
+        "readyz {:?}, health {:?}",
+        http_get_status(port, "/readyz"),
+        http_get_status(port, "/health")
     );
     let asked = Instant::now();
     let status = store.terminate_status(Duration::from_secs(20));

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{mdp, output, sqlite_rows};
+use support::{bars, mdp, output};
 
 fn summary(stdout: &[u8]) -> Value {
     let text = String::from_utf8_lossy(stdout);
@@ -49,7 +49,31 @@ fn a_slow_sink_pauses_the_pipeline_and_every_offered_bar_is_written() {
         s["seconds_at_scale"]["0.00"].as_f64() > Some(0.0),
         "the pipeline never paused: {s}"
     );
-    assert_eq!(sqlite_rows(&db), 6000);
+    bars::assert_same(&bars::source(Some(6000), None), &bars::sqlite(&db));
+}
+
+#[test]
+fn a_run_that_dead_letters_a_bar_says_so_and_exits_3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("run.db");
+    let mut cmd = mdp();
+    // Named: the dead-letter drill makes the sink refuse GOOG bars for good.
+    cmd.current_dir(dir.path())
+        .env("MDP_SINK_REJECT_SYMBOLS", "GOOG")
+        .args([
+            "run", "--json", "--bars", "400", "--rate", "100000", "--sink",
+        ])
+        .arg(format!("sqlite://{}", db.display()));
+    let out = output(cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("100 bars were dead-lettered"), "{stderr}");
+    let s = summary(&out.stdout);
+    assert_eq!(s["dead_lettered"].as_u64(), Some(100), "{s}");
+    assert_eq!(s["written"].as_u64(), Some(300), "{s}");
+    let mut want = bars::source(Some(400), None);
+    want.retain(|_, bar| bar.symbol != "GOOG");
+    bars::assert_same(&want, &bars::sqlite(&db));
 }
 
 #[test]

@@ -177,6 +177,23 @@ pub fn output(mut cmd: Command) -> Output {
     cmd.output().expect("mdp runs")
 }
 
+/// The status code and body of `GET http://127.0.0.1:{port}{path}`, if the server answers.
+pub fn http_get_status(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let code = head.split(' ').nth(1)?.parse().ok()?;
+    Some((code, body.to_owned()))
+}
+
 /// The body of `GET http://127.0.0.1:{port}{path}`, if the server answers.
 pub fn http_get(port: u16, path: &str) -> Option<String> {
     use std::io::{Read, Write};
