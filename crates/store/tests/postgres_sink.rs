@@ -11,6 +11,7 @@ use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use bars::WriteAt;
 use store::config::PostgresOptions;
 use store::sink::{OpenSinkError, PostgresSink, Sink, SinkError, SinkOptions, open_sink};
 
@@ -77,9 +78,9 @@ async fn rewriting_a_small_batch_is_idempotent() {
     };
     let sink = sink(&schema, 1000).await;
     let batch = bars::bars("AAPL", 100);
-    sink.write(&batch).await.expect("first write");
+    sink.write_at(&batch, 1).await.expect("first write");
     let first = rows(&schema).await;
-    sink.write(&batch).await.expect("second write");
+    sink.write_at(&batch, 1).await.expect("second write");
     assert_eq!(rows(&schema).await, first);
     assert_eq!(first.len(), 100);
 }
@@ -91,9 +92,9 @@ async fn rewriting_a_large_batch_through_copy_is_idempotent() {
     };
     let sink = sink(&schema, 100).await;
     let batch = bars::bars("AAPL", 5_000);
-    sink.write(&batch).await.expect("first write");
+    sink.write_at(&batch, 1).await.expect("first write");
     let first = rows(&schema).await;
-    sink.write(&batch).await.expect("second write");
+    sink.write_at(&batch, 1).await.expect("second write");
     assert_eq!(rows(&schema).await, first);
     assert_eq!(first.len(), 5_000);
 }
@@ -106,7 +107,7 @@ async fn copy_and_insert_paths_store_the_same_rows() {
     let batch = bars::bars("AAPL", 50);
     sink(&schema, 1000)
         .await
-        .write(&batch)
+        .write_at(&batch, 1)
         .await
         .expect("insert path");
     let by_insert = rows(&schema).await;
@@ -118,7 +119,7 @@ async fn copy_and_insert_paths_store_the_same_rows() {
         .expect("truncate");
     sink(&schema, 10)
         .await
-        .write(&batch)
+        .write_at(&batch, 1)
         .await
         .expect("copy path");
     assert_eq!(rows(&schema).await, by_insert);
@@ -132,9 +133,9 @@ async fn upserts_new_values_on_the_bar_key_on_both_paths() {
     for threshold in [1000, 1] {
         let sink = sink(&schema, threshold).await;
         let batch = bars::bars("AAPL", 3);
-        sink.write(&batch).await.expect("first write");
+        sink.write_at(&batch, 1).await.expect("first write");
         let updated = bars::with_close(&batch[1], &format!("100.{threshold}"));
-        sink.write(&[updated]).await.expect("update");
+        sink.write_at(&[updated], 1).await.expect("update");
         let stored = rows(&schema).await;
         assert_eq!(stored.len(), 3);
         assert_eq!(stored[1].3, format!("100.{threshold}"));
@@ -154,7 +155,7 @@ async fn keeps_decimals_exactly_as_written() {
         bar.close = "12345678901234.56789".parse().expect("decimal");
         bar.high = bar.close;
         bar.volume = "1200.000".parse().expect("decimal");
-        sink.write(std::slice::from_ref(&bar))
+        sink.write_at(std::slice::from_ref(&bar), 1)
             .await
             .expect("writes");
         let stored = rows(&schema).await;
@@ -177,7 +178,7 @@ async fn the_last_duplicate_in_a_batch_wins_on_both_paths() {
             bars::with_close(&bar, "100.30"),
             bars::with_close(&bar, "100.40"),
         ];
-        sink.write(&batch).await.expect("writes");
+        sink.write_at(&batch, 1).await.expect("writes");
         let stored = rows(&schema).await;
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].3, "100.40");
@@ -195,7 +196,7 @@ async fn concurrent_writers_all_land() {
             let sink = Arc::clone(&sink);
             tokio::spawn(async move {
                 let batch = bars::bars(&format!("S{i}"), if i % 2 == 0 { 1_000 } else { 10 });
-                sink.write(&batch).await
+                sink.write_at(&batch, 1).await
             })
         })
         .collect();
@@ -214,9 +215,12 @@ async fn bad_data_is_a_permanent_error_and_the_sink_carries_on() {
         let sink = sink(&schema, threshold).await;
         let mut bar = bars::bars("AAPL", 1).remove(0);
         bar.symbol = "NUL\0BYTE".to_owned();
-        let err = sink.write(&[bar]).await.expect_err("NUL is not valid text");
+        let err = sink
+            .write_at(&[bar], 1)
+            .await
+            .expect_err("NUL is not valid text");
         assert!(matches!(err, SinkError::Permanent(_)), "{err}");
-        sink.write(&bars::bars("OK", 2))
+        sink.write_at(&bars::bars("OK", 2), 1)
             .await
             .expect("next write works");
     }
@@ -237,7 +241,9 @@ async fn opens_from_a_url_with_the_schema_option() {
     .await
     .expect("opens");
     assert_eq!(sink.name(), "postgres");
-    sink.write(&bars::bars("AAPL", 2)).await.expect("writes");
+    sink.write_at(&bars::bars("AAPL", 2), 1)
+        .await
+        .expect("writes");
     assert_eq!(rows(&schema).await.len(), 2);
 }
 
@@ -300,7 +306,7 @@ async fn bars_a_microsecond_apart_at_most_are_one_row_and_the_last_one_wins_on_b
     for copy_threshold in [1000, 1] {
         sink(&schema, copy_threshold)
             .await
-            .write(&batch)
+            .write_at(&batch, 1)
             .await
             .expect("one row per stored key: no row is touched twice");
         let rows = rows(&schema).await;
