@@ -6,6 +6,8 @@
 mod bars;
 #[path = "support/postgres.rs"]
 mod pg;
+#[path = "support/revisions.rs"]
+mod revisions;
 
 use std::num::NonZeroUsize;
 use std::str::FromStr;
@@ -319,4 +321,85 @@ async fn bars_a_microsecond_apart_at_most_are_one_row_and_the_last_one_wins_on_b
             .await
             .expect("truncate");
     }
+}
+
+/// `(symbol, close, revision)` of every row.
+async fn revised_rows(schema: &pg::TestSchema) -> Vec<(String, String, i64)> {
+    let client = schema.client().await;
+    let sql = format!(
+        "SELECT symbol, close::text, revision FROM {} ORDER BY symbol, ts",
+        schema.table("bars")
+    );
+    client
+        .query(&sql, &[])
+        .await
+        .expect("query")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+#[tokio::test]
+async fn keeps_the_newest_revision_whatever_order_inserts_arrive_in() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let sink = sink(&schema, 1000).await;
+    revisions::write_all(&sink).await;
+    revisions::check(&revised_rows(&schema).await);
+}
+
+#[tokio::test]
+async fn keeps_the_newest_revision_whatever_order_copies_arrive_in() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let sink = sink(&schema, 1).await;
+    revisions::write_all(&sink).await;
+    revisions::check(&revised_rows(&schema).await);
+}
+
+#[tokio::test]
+async fn migrates_a_table_without_revisions_and_keeps_its_rows() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let client = schema.client().await;
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{}\";
+             CREATE TABLE {table} (
+                 provider TEXT NOT NULL, symbol TEXT NOT NULL, resolution TEXT NOT NULL,
+                 ts TIMESTAMPTZ NOT NULL, open NUMERIC NOT NULL, high NUMERIC NOT NULL,
+                 low NUMERIC NOT NULL, close NUMERIC NOT NULL, volume NUMERIC NOT NULL,
+                 delayed BOOLEAN NOT NULL DEFAULT FALSE,
+                 PRIMARY KEY (provider, symbol, resolution, ts)
+             );
+             INSERT INTO {table} VALUES ('test', 'OLD', '1m', '2024-05-01T13:30:00Z',
+                 1, 2, 1, 1.50, 10, FALSE);",
+            schema.name,
+            table = schema.table("bars")
+        ))
+        .await
+        .expect("old table");
+
+    for copy_threshold in [1000, 1] {
+        let sink = sink(&schema, copy_threshold).await;
+        assert_eq!(
+            revised_rows(&schema).await,
+            [("OLD".to_owned(), "1.50".to_owned(), 0)],
+            "old rows kept at revision 0"
+        );
+        sink.write_at(&[bars::with_close(&bars::bars("OLD", 1)[0], "1.50")], 0)
+            .await
+            .expect("an equal revision rewrites");
+    }
+    let sink = sink(&schema, 1).await;
+    let bar = bars::with_close(&bars::bars("OLD", 1)[0], "2.50");
+    sink.write_at(&[bar], 1).await.expect("writes");
+    assert_eq!(
+        revised_rows(&schema).await,
+        [("OLD".to_owned(), "2.50".to_owned(), 1)],
+        "any revision outranks an old row"
+    );
 }

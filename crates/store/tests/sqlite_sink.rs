@@ -1,8 +1,10 @@
 //! The SQLite sink on a temporary file: created on first use, WAL mode, exact decimals,
-//! idempotent re-writes.
+//! idempotent re-writes, the newest revision of each key kept, old tables migrated.
 
 #[path = "support/bars.rs"]
 mod bars;
+#[path = "support/revisions.rs"]
+mod revisions;
 
 use bars::WriteAt;
 use rusqlite::Connection;
@@ -218,4 +220,62 @@ async fn bars_nanoseconds_apart_are_distinct_rows_as_sqlite_stores_nanoseconds()
     second.ts += chrono::Duration::nanoseconds(500);
     sink.write_at(&[first, second], 1).await.expect("writes");
     assert_eq!(rows(&path).len(), 2);
+}
+
+/// `(symbol, close, revision)` of every row.
+fn revised_rows(path: &std::path::Path) -> Vec<(String, String, i64)> {
+    let conn = Connection::open(path).expect("open for reading");
+    let mut stmt = conn
+        .prepare("SELECT symbol, close, revision FROM bars ORDER BY symbol, ts")
+        .expect("prepare");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[tokio::test]
+async fn keeps_the_newest_revision_whatever_order_writes_arrive_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let sink = SqliteSink::open(&path).await.expect("opens");
+    revisions::write_all(&sink).await;
+    revisions::check(&revised_rows(&path));
+}
+
+#[tokio::test]
+async fn migrates_a_table_without_revisions_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bars.db");
+    let conn = Connection::open(&path).expect("open");
+    conn.execute_batch(
+        "CREATE TABLE bars (
+            provider TEXT NOT NULL, symbol TEXT NOT NULL, resolution TEXT NOT NULL,
+            ts TEXT NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL,
+            close TEXT NOT NULL, volume TEXT NOT NULL, delayed INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (provider, symbol, resolution, ts)
+        ) WITHOUT ROWID;
+        INSERT INTO bars VALUES ('test', 'OLD', '1m', '2024-05-01T13:30:00.000000000Z',
+            '1', '2', '1', '1.50', '10', 0);",
+    )
+    .expect("old table");
+    drop(conn);
+
+    let sink = SqliteSink::open(&path).await.expect("opens and migrates");
+    assert_eq!(
+        revised_rows(&path),
+        [("OLD".to_owned(), "1.50".to_owned(), 0)],
+        "old rows kept at revision 0"
+    );
+    let again = SqliteSink::open(&path)
+        .await
+        .expect("a migrated table opens again");
+    drop(again);
+    let bar = bars::with_close(&bars::bars("OLD", 1)[0], "2.50");
+    sink.write_at(&[bar], 1).await.expect("writes");
+    assert_eq!(
+        revised_rows(&path),
+        [("OLD".to_owned(), "2.50".to_owned(), 1)],
+        "any revision outranks an old row"
+    );
 }
