@@ -123,6 +123,8 @@ mod tests {
 
     use super::*;
 
+    /// A wall clock set by hand that can also step back (`ManualClock` only advances), as a
+    /// real wall clock may.
     #[derive(Debug)]
     struct FixedClock(Mutex<f64>);
 
