@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use core_contracts::Bar;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use store::config::PostgresOptions;
-use store::sink::{PostgresSink, Sink, SqliteSink};
+use store::sink::{PostgresSink, Revision, Sink, SqliteSink};
 use tokio::runtime::Runtime;
 
 const BATCH_SIZES: [usize; 4] = [1, 100, 1_000, 10_000];
@@ -62,8 +62,10 @@ fn time_writes(rt: &Runtime, sink: &Arc<dyn Sink>, size: usize, iters: u64) -> D
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         let batch = fresh_batch(size);
+        let revisions = vec![Revision::new(1); batch.len()];
         let started = Instant::now();
-        rt.block_on(sink.write(&batch)).expect("bench write");
+        rt.block_on(sink.write(&batch, &revisions))
+            .expect("bench write");
         total += started.elapsed();
     }
     total

@@ -12,12 +12,16 @@ use store::coordinator::{SubmitError, WriteCoordinator};
 use store::dead_letter::{read_records, replay};
 use store::feedback::FeedbackBus;
 use store::queue::OverflowStrategy;
-use store::sink::{MemorySink, SinkError};
+use store::sink::{MemorySink, RevisionGenerator, SinkError};
 use store::telemetry::CoordinatorMetrics;
 use support::{bar, bars, config, nz};
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
+}
+
+fn revisions() -> RevisionGenerator {
+    RevisionGenerator::new(Arc::new(core_contracts::SystemClock::new()))
 }
 
 #[tokio::test(start_paused = true)]
@@ -100,9 +104,12 @@ async fn permanent_failures_dead_letter_only_the_offending_bar_and_replay_writes
     assert_eq!(records[0].error_type, "permanent");
     assert!(records[0].error.contains("rejected"));
     assert_eq!(records[0].attempts, 1, "permanent errors are not retried");
+    assert_eq!(records[0].revisions.as_ref().map(Vec::len), Some(1));
 
     let target = MemorySink::new();
-    let report = replay(&path, &target).await.expect("replayed");
+    let report = replay(&path, &target, &revisions())
+        .await
+        .expect("replayed");
     assert_eq!((report.records_replayed, report.bars_written), (1, 1));
     assert!(report.is_complete());
     assert_eq!(target.bars(), vec![bar(2)]);
@@ -127,13 +134,17 @@ async fn replay_keeps_what_fails_again() {
     }
     let target = MemorySink::new();
     target.fail_next([SinkError::Transient("down".into())]);
-    let report = replay(&path, &target).await.expect("replayed");
+    let report = replay(&path, &target, &revisions())
+        .await
+        .expect("replayed");
     assert_eq!((report.records_replayed, report.records_failed), (1, 1));
     assert_eq!(
         read_records(&path).await.expect("readable")[0].items,
         vec![bar(0)]
     );
-    let report = replay(&path, &target).await.expect("replayed");
+    let report = replay(&path, &target, &revisions())
+        .await
+        .expect("replayed");
     assert!(report.is_complete());
     assert_eq!(target.len(), 2);
 }

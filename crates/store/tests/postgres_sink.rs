@@ -6,11 +6,14 @@
 mod bars;
 #[path = "support/postgres.rs"]
 mod pg;
+#[path = "support/revisions.rs"]
+mod revisions;
 
 use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use bars::WriteAt;
 use store::config::PostgresOptions;
 use store::sink::{OpenSinkError, PostgresSink, Sink, SinkError, SinkOptions, open_sink};
 
@@ -77,9 +80,9 @@ async fn rewriting_a_small_batch_is_idempotent() {
     };
     let sink = sink(&schema, 1000).await;
     let batch = bars::bars("AAPL", 100);
-    sink.write(&batch).await.expect("first write");
+    sink.write_at(&batch, 1).await.expect("first write");
     let first = rows(&schema).await;
-    sink.write(&batch).await.expect("second write");
+    sink.write_at(&batch, 1).await.expect("second write");
     assert_eq!(rows(&schema).await, first);
     assert_eq!(first.len(), 100);
 }
@@ -91,9 +94,9 @@ async fn rewriting_a_large_batch_through_copy_is_idempotent() {
     };
     let sink = sink(&schema, 100).await;
     let batch = bars::bars("AAPL", 5_000);
-    sink.write(&batch).await.expect("first write");
+    sink.write_at(&batch, 1).await.expect("first write");
     let first = rows(&schema).await;
-    sink.write(&batch).await.expect("second write");
+    sink.write_at(&batch, 1).await.expect("second write");
     assert_eq!(rows(&schema).await, first);
     assert_eq!(first.len(), 5_000);
 }
@@ -106,7 +109,7 @@ async fn copy_and_insert_paths_store_the_same_rows() {
     let batch = bars::bars("AAPL", 50);
     sink(&schema, 1000)
         .await
-        .write(&batch)
+        .write_at(&batch, 1)
         .await
         .expect("insert path");
     let by_insert = rows(&schema).await;
@@ -118,7 +121,7 @@ async fn copy_and_insert_paths_store_the_same_rows() {
         .expect("truncate");
     sink(&schema, 10)
         .await
-        .write(&batch)
+        .write_at(&batch, 1)
         .await
         .expect("copy path");
     assert_eq!(rows(&schema).await, by_insert);
@@ -132,9 +135,9 @@ async fn upserts_new_values_on_the_bar_key_on_both_paths() {
     for threshold in [1000, 1] {
         let sink = sink(&schema, threshold).await;
         let batch = bars::bars("AAPL", 3);
-        sink.write(&batch).await.expect("first write");
+        sink.write_at(&batch, 1).await.expect("first write");
         let updated = bars::with_close(&batch[1], &format!("100.{threshold}"));
-        sink.write(&[updated]).await.expect("update");
+        sink.write_at(&[updated], 1).await.expect("update");
         let stored = rows(&schema).await;
         assert_eq!(stored.len(), 3);
         assert_eq!(stored[1].3, format!("100.{threshold}"));
@@ -154,7 +157,7 @@ async fn keeps_decimals_exactly_as_written() {
         bar.close = "12345678901234.56789".parse().expect("decimal");
         bar.high = bar.close;
         bar.volume = "1200.000".parse().expect("decimal");
-        sink.write(std::slice::from_ref(&bar))
+        sink.write_at(std::slice::from_ref(&bar), 1)
             .await
             .expect("writes");
         let stored = rows(&schema).await;
@@ -177,7 +180,7 @@ async fn the_last_duplicate_in_a_batch_wins_on_both_paths() {
             bars::with_close(&bar, "100.30"),
             bars::with_close(&bar, "100.40"),
         ];
-        sink.write(&batch).await.expect("writes");
+        sink.write_at(&batch, 1).await.expect("writes");
         let stored = rows(&schema).await;
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].3, "100.40");
@@ -195,7 +198,7 @@ async fn concurrent_writers_all_land() {
             let sink = Arc::clone(&sink);
             tokio::spawn(async move {
                 let batch = bars::bars(&format!("S{i}"), if i % 2 == 0 { 1_000 } else { 10 });
-                sink.write(&batch).await
+                sink.write_at(&batch, 1).await
             })
         })
         .collect();
@@ -214,9 +217,12 @@ async fn bad_data_is_a_permanent_error_and_the_sink_carries_on() {
         let sink = sink(&schema, threshold).await;
         let mut bar = bars::bars("AAPL", 1).remove(0);
         bar.symbol = "NUL\0BYTE".to_owned();
-        let err = sink.write(&[bar]).await.expect_err("NUL is not valid text");
+        let err = sink
+            .write_at(&[bar], 1)
+            .await
+            .expect_err("NUL is not valid text");
         assert!(matches!(err, SinkError::Permanent(_)), "{err}");
-        sink.write(&bars::bars("OK", 2))
+        sink.write_at(&bars::bars("OK", 2), 1)
             .await
             .expect("next write works");
     }
@@ -237,7 +243,9 @@ async fn opens_from_a_url_with_the_schema_option() {
     .await
     .expect("opens");
     assert_eq!(sink.name(), "postgres");
-    sink.write(&bars::bars("AAPL", 2)).await.expect("writes");
+    sink.write_at(&bars::bars("AAPL", 2), 1)
+        .await
+        .expect("writes");
     assert_eq!(rows(&schema).await.len(), 2);
 }
 
@@ -300,7 +308,7 @@ async fn bars_a_microsecond_apart_at_most_are_one_row_and_the_last_one_wins_on_b
     for copy_threshold in [1000, 1] {
         sink(&schema, copy_threshold)
             .await
-            .write(&batch)
+            .write_at(&batch, 1)
             .await
             .expect("one row per stored key: no row is touched twice");
         let rows = rows(&schema).await;
@@ -313,4 +321,85 @@ async fn bars_a_microsecond_apart_at_most_are_one_row_and_the_last_one_wins_on_b
             .await
             .expect("truncate");
     }
+}
+
+/// `(symbol, close, revision)` of every row.
+async fn revised_rows(schema: &pg::TestSchema) -> Vec<(String, String, i64)> {
+    let client = schema.client().await;
+    let sql = format!(
+        "SELECT symbol, close::text, revision FROM {} ORDER BY symbol, ts",
+        schema.table("bars")
+    );
+    client
+        .query(&sql, &[])
+        .await
+        .expect("query")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+#[tokio::test]
+async fn keeps_the_newest_revision_whatever_order_inserts_arrive_in() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let sink = sink(&schema, 1000).await;
+    revisions::write_all(&sink).await;
+    revisions::check(&revised_rows(&schema).await);
+}
+
+#[tokio::test]
+async fn keeps_the_newest_revision_whatever_order_copies_arrive_in() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let sink = sink(&schema, 1).await;
+    revisions::write_all(&sink).await;
+    revisions::check(&revised_rows(&schema).await);
+}
+
+#[tokio::test]
+async fn migrates_a_table_without_revisions_and_keeps_its_rows() {
+    let Some(schema) = pg::TestSchema::new().await else {
+        return;
+    };
+    let client = schema.client().await;
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{}\";
+             CREATE TABLE {table} (
+                 provider TEXT NOT NULL, symbol TEXT NOT NULL, resolution TEXT NOT NULL,
+                 ts TIMESTAMPTZ NOT NULL, open NUMERIC NOT NULL, high NUMERIC NOT NULL,
+                 low NUMERIC NOT NULL, close NUMERIC NOT NULL, volume NUMERIC NOT NULL,
+                 delayed BOOLEAN NOT NULL DEFAULT FALSE,
+                 PRIMARY KEY (provider, symbol, resolution, ts)
+             );
+             INSERT INTO {table} VALUES ('test', 'OLD', '1m', '2024-05-01T13:30:00Z',
+                 1, 2, 1, 1.50, 10, FALSE);",
+            schema.name,
+            table = schema.table("bars")
+        ))
+        .await
+        .expect("old table");
+
+    for copy_threshold in [1000, 1] {
+        let sink = sink(&schema, copy_threshold).await;
+        assert_eq!(
+            revised_rows(&schema).await,
+            [("OLD".to_owned(), "1.50".to_owned(), 0)],
+            "old rows kept at revision 0"
+        );
+        sink.write_at(&[bars::with_close(&bars::bars("OLD", 1)[0], "1.50")], 0)
+            .await
+            .expect("an equal revision rewrites");
+    }
+    let sink = sink(&schema, 1).await;
+    let bar = bars::with_close(&bars::bars("OLD", 1)[0], "2.50");
+    sink.write_at(&[bar], 1).await.expect("writes");
+    assert_eq!(
+        revised_rows(&schema).await,
+        [("OLD".to_owned(), "2.50".to_owned(), 1)],
+        "any revision outranks an old row"
+    );
 }

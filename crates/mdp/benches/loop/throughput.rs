@@ -28,7 +28,7 @@ use pipeline::source::Pump;
 use pulse::backend::memory::InMemoryBus;
 use pulse::{CancellationToken, Pulse, PulseConfig};
 use store::config::{DatabaseUrl, StoreSettings};
-use store::sink::Sink;
+use store::sink::{Revision, Sink};
 use tokio::runtime::Runtime;
 
 use crate::summary::Summary;
@@ -175,18 +175,22 @@ impl Target<'_> {
         let sink: Arc<dyn Sink> = mdp::sink::open(&choice, &settings, Metrics::default().sink)
             .await
             .expect("opens the sink");
+        let revisions: Arc<[Revision]> = vec![Revision::new(1); batch].into();
         let started = Instant::now();
         if writers == 1 {
             for chunk in bars.chunks(batch) {
-                sink.write(chunk).await.expect("writes");
+                let revisions = &revisions[..chunk.len()];
+                sink.write(chunk, revisions).await.expect("writes");
             }
         } else {
             let tasks: Vec<_> = (0..writers)
                 .map(|w| {
                     let (sink, bars) = (Arc::clone(&sink), Arc::clone(bars));
+                    let revisions = Arc::clone(&revisions);
                     tokio::spawn(async move {
                         for chunk in bars.chunks(batch).skip(w).step_by(writers) {
-                            sink.write(chunk).await.expect("writes");
+                            let revisions = &revisions[..chunk.len()];
+                            sink.write(chunk, revisions).await.expect("writes");
                         }
                     })
                 })

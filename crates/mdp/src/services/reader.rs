@@ -10,6 +10,7 @@ use std::time::Duration;
 use core_contracts::Bar;
 use pulse::{CancellationToken, Pulse, Subscription};
 use store::coordinator::{Ticket, WriteCoordinator};
+use store::sink::Revision;
 
 use super::STORE_GROUP;
 use super::gate::ReadGate;
@@ -98,10 +99,14 @@ impl Reader {
                 // One bar per call: a call cut short by the stop signal leaves its bar out of
                 // the queue (still held, still pending on the bus) and every earlier bar in.
                 let ticket: Ticket = Arc::from(id.as_str());
+                let revision = Revision::from_entry_id(&id)
+                    .unwrap_or_else(|| self.coordinator.next_revision());
                 let submitted = tokio::select! {
                     biased;
                     () = stop.cancelled() => None,
-                    result = self.coordinator.submit_tagged(vec![(bar, ticket)]) => Some(result),
+                    result = self.coordinator.submit_tagged(vec![(bar, ticket, revision)]) => {
+                        Some(result)
+                    }
                 };
                 match submitted {
                     Some(Ok(())) => {}

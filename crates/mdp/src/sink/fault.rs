@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use core_contracts::Bar;
-use store::sink::{Sink, SinkError};
+use store::sink::{Revision, Sink, SinkError};
 
 /// The environment variable naming the fault file.
 pub const FAULT_FILE_VAR: &str = "MDP_SINK_FAULT_FILE";
@@ -44,14 +44,14 @@ impl Sink for FaultSwitchSink {
         self.inner.name()
     }
 
-    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError> {
+    async fn write(&self, batch: &[Bar], revisions: &[Revision]) -> Result<(), SinkError> {
         if self.tripped() {
             return Err(SinkError::Transient(format!(
                 "simulated outage: {} exists",
                 self.path.display()
             )));
         }
-        self.inner.write(batch).await
+        self.inner.write(batch, revisions).await
     }
 
     async fn flush(&self) -> Result<(), SinkError> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use core_contracts::Bar;
-use store::sink::{Sink, SinkError};
+use store::sink::{Revision, Sink, SinkError};
 
 /// The environment variable listing the refused symbols, comma-separated.
 pub const REJECT_SYMBOLS_VAR: &str = "MDP_SINK_REJECT_SYMBOLS";
@@ -52,14 +52,14 @@ impl Sink for RejectingSink {
         self.inner.name()
     }
 
-    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError> {
+    async fn write(&self, batch: &[Bar], revisions: &[Revision]) -> Result<(), SinkError> {
         if let Some(bar) = batch.iter().find(|b| self.symbols.contains(&b.symbol)) {
             return Err(SinkError::Permanent(format!(
                 "simulated rejection: symbol {} is listed in {REJECT_SYMBOLS_VAR}",
                 bar.symbol
             )));
         }
-        self.inner.write(batch).await
+        self.inner.write(batch, revisions).await
     }
 
     async fn flush(&self) -> Result<(), SinkError> {
@@ -94,12 +94,16 @@ mod tests {
         let inner = Arc::new(MemorySink::new());
         let sink = RejectingSink::new(inner.clone(), " GOOG, ,BAD ");
         assert_eq!(sink.symbols().len(), 2);
-        let refused = sink.write(&[bar("AAPL"), bar("GOOG")]).await;
+        let refused = sink
+            .write(&[bar("AAPL"), bar("GOOG")], &[Revision::new(1); 2])
+            .await;
         assert!(
             matches!(refused, Err(SinkError::Permanent(_))),
             "{refused:?}"
         );
-        sink.write(&[bar("AAPL")]).await.expect("written");
+        sink.write(&[bar("AAPL")], &[Revision::new(1)])
+            .await
+            .expect("written");
         assert_eq!(inner.len(), 1);
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use core_contracts::Bar;
-use store::sink::{Sink, SinkError};
+use store::sink::{Revision, Sink, SinkError};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -56,10 +56,10 @@ impl Sink for ThrottledSink {
         self.inner.name()
     }
 
-    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError> {
+    async fn write(&self, batch: &[Bar], revisions: &[Revision]) -> Result<(), SinkError> {
         let done = self.reserve(batch.len()).await;
         tokio::time::sleep_until(done).await;
-        self.inner.write(batch).await
+        self.inner.write(batch, revisions).await
     }
 
     async fn flush(&self) -> Result<(), SinkError> {
@@ -84,7 +84,7 @@ mod tests {
     async fn batches_share_one_schedule() {
         let sink = ThrottledSink::new(Arc::new(MemorySink::new()), 100.0);
         let start = Instant::now();
-        sink.write(&[]).await.expect("writes");
+        sink.write(&[], &[]).await.expect("writes");
         let a = sink.reserve(50).await;
         let b = sink.reserve(50).await;
         assert_eq!(a - start, Duration::from_millis(500));

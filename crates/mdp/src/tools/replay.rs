@@ -1,8 +1,13 @@
-//! `mdp replay-dead-letters FILE`: writes a store dead-letter file back through the sink;
-//! the records that fail again stay in the file.
+//! `mdp replay-dead-letters FILE`: writes a store dead-letter file back through the sink, each
+//! bar with its recorded revision (a fresh one for records written before revisions); the
+//! records that fail again stay in the file.
+
+use std::sync::Arc;
 
 use anyhow::Context;
+use core_contracts::SystemClock;
 use store::config::StoreSettings;
+use store::sink::RevisionGenerator;
 use store::telemetry::SinkMetrics;
 
 use crate::cli::ReplayArgs;
@@ -18,7 +23,8 @@ pub async fn replay_dead_letters(args: ReplayArgs) -> anyhow::Result<()> {
         args.file.display()
     );
     let sink = open(&choice, &settings, SinkMetrics::default()).await?;
-    let report = store::dead_letter::replay(&args.file, sink.as_ref())
+    let revisions = RevisionGenerator::new(Arc::new(SystemClock::new()));
+    let report = store::dead_letter::replay(&args.file, sink.as_ref(), &revisions)
         .await
         .with_context(|| format!("cannot replay {}", args.file.display()))?;
     if let Err(error) = sink.close().await {

@@ -125,9 +125,7 @@ impl Proc {
     /// Sends SIGTERM and waits up to `timeout` for an exit; returns its exit code (`None`
     /// when it had to be killed, or ended by a signal).
     pub fn terminate_status(&mut self, timeout: Duration) -> Option<i32> {
-        let Some(mut child) = self.child.take() else {
-            return None;
-        };
+        let mut child = self.child.take()?;
         let _ = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status();

@@ -24,7 +24,7 @@ use crate::clock::TokioClock;
 use crate::dead_letter::DeadLetterFile;
 use crate::feedback::{FeedbackBus, FeedbackSource};
 use crate::queue::{BoundedQueue, Sequence};
-use crate::sink::Sink;
+use crate::sink::{RevisionGenerator, Sink};
 use crate::telemetry::{CoordLabels, CoordinatorMetrics};
 
 /// Most dropped bars per dead-letter record.
@@ -142,6 +142,7 @@ impl CoordinatorBuilder {
         let metrics = self.metrics.unwrap_or_default();
         let coord_id = config.coord_id.clone();
         let sequence = Sequence::from_unix_seconds(clock.unix_seconds());
+        let revisions = RevisionGenerator::new(Arc::clone(&clock));
         let emitter = Arc::new(FeedbackEmitter::new(
             coord_id.clone(),
             marks.capacity(),
@@ -222,6 +223,7 @@ impl CoordinatorBuilder {
             shared,
             emitter,
             bus: bus.clone(),
+            revisions,
             spool_tx,
             tasks: Mutex::new(Some(Tasks {
                 workers,

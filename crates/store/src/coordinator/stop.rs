@@ -120,12 +120,10 @@ impl WriteCoordinator {
             let mut left = Batch::default();
             for worker in &tasks.workers {
                 let part = worker.take_pending();
-                left.bars.extend(part.bars);
-                left.tickets.extend(part.tickets);
+                Batch::extend(part.part(0..part.len()), &mut left);
             }
             let queued = Batch::from_items(inner.queue.take(usize::MAX));
-            left.bars.extend(queued.bars);
-            left.tickets.extend(queued.tickets);
+            Batch::extend(queued.part(0..queued.len()), &mut left);
             self.settle_leftover(&left, leftover).await;
 
             inner

@@ -1,40 +1,68 @@
 //! Tickets: an opaque id the caller attaches to a bar (e.g. its bus entry id) that travels with
 //! it through the queue, the batch and its bisection, and comes back in the
-//! [`BatchOutcome`](super::BatchOutcome) that settles it.
+//! [`BatchOutcome`](super::BatchOutcome) that settles it. The bar's [`Revision`] travels the
+//! same way, to the sink.
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use core_contracts::Bar;
 
+use crate::sink::Revision;
+
 /// The caller's opaque id of one submitted bar.
 pub type Ticket = Arc<str>;
 
-/// One queued bar and its ticket, if any.
+/// One queued bar, its ticket if any, and its revision.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Item {
     pub(crate) bar: Bar,
     pub(crate) ticket: Option<Ticket>,
+    pub(crate) revision: Revision,
 }
 
 impl Item {
-    pub(crate) fn untagged(bar: Bar) -> Self {
-        Self { bar, ticket: None }
+    pub(crate) fn untagged(bar: Bar, revision: Revision) -> Self {
+        Self {
+            bar,
+            ticket: None,
+            revision,
+        }
     }
 }
 
-/// A batch taken from the queue: the bars (what a sink writes) and their tickets, in
-/// parallel, so that any sub-range of one is the sub-range of the other.
+/// A sub-range of a [`Batch`]: its bars, tickets and revisions.
+pub(crate) type Part<'a> = (&'a [Bar], &'a [Option<Ticket>], &'a [Revision]);
+
+/// A batch taken from the queue: the bars (what a sink writes), their tickets and their
+/// revisions, in parallel, so that any sub-range of one is the sub-range of the others.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Batch {
     pub(crate) bars: Vec<Bar>,
     pub(crate) tickets: Vec<Option<Ticket>>,
+    pub(crate) revisions: Vec<Revision>,
 }
 
 impl Batch {
     pub(crate) fn from_items(items: Vec<Item>) -> Self {
-        let (bars, tickets) = items.into_iter().map(|i| (i.bar, i.ticket)).unzip();
-        Self { bars, tickets }
+        let mut batch = Self {
+            bars: Vec::with_capacity(items.len()),
+            tickets: Vec::with_capacity(items.len()),
+            revisions: Vec::with_capacity(items.len()),
+        };
+        for item in items {
+            batch.bars.push(item.bar);
+            batch.tickets.push(item.ticket);
+            batch.revisions.push(item.revision);
+        }
+        batch
+    }
+
+    /// Appends the bars, tickets and revisions of `part`.
+    pub(crate) fn extend((bars, tickets, revisions): Part<'_>, into: &mut Self) {
+        into.bars.extend_from_slice(bars);
+        into.tickets.extend_from_slice(tickets);
+        into.revisions.extend_from_slice(revisions);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -45,9 +73,13 @@ impl Batch {
         self.bars.is_empty()
     }
 
-    /// The bars and tickets of `range`.
-    pub(crate) fn part(&self, range: Range<usize>) -> (&[Bar], &[Option<Ticket>]) {
-        (&self.bars[range.clone()], &self.tickets[range])
+    /// The bars, tickets and revisions of `range`.
+    pub(crate) fn part(&self, range: Range<usize>) -> Part<'_> {
+        (
+            &self.bars[range.clone()],
+            &self.tickets[range.clone()],
+            &self.revisions[range],
+        )
     }
 }
 
@@ -79,7 +111,7 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_keeps_bars_and_tickets_in_step() {
+    fn a_batch_keeps_bars_tickets_and_revisions_in_step() {
         let bar: Bar = serde_json::from_str(
             r#"{"provider":"p","symbol":"S","resolution":"1m","ts":"2024-05-01T13:30:00Z",
                 "open":"1","high":"2","low":"1","close":"2","volume":"10"}"#,
@@ -89,11 +121,21 @@ mod tests {
             .map(|i| Item {
                 bar: bar.clone(),
                 ticket: (i != 1).then(|| Ticket::from(format!("t{i}"))),
+                revision: Revision::new(i64::from(i) * 10),
             })
             .collect();
         let batch = Batch::from_items(items);
-        let (bars, tickets) = batch.part(1..3);
+        let (bars, tickets, revisions) = batch.part(1..3);
         assert_eq!(bars.len(), 2);
         assert_eq!(tickets, [None, Some(Ticket::from("t2"))]);
+        assert_eq!(revisions, [Revision::new(10), Revision::new(20)]);
+        let mut joined = Batch::default();
+        Batch::extend(batch.part(2..3), &mut joined);
+        Batch::extend(batch.part(0..1), &mut joined);
+        assert_eq!(joined.revisions, [Revision::new(20), Revision::new(0)]);
+        assert_eq!(
+            joined.tickets,
+            [Some(Ticket::from("t2")), Some(Ticket::from("t0"))]
+        );
     }
 }

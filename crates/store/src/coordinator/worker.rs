@@ -24,10 +24,10 @@ use super::outcome::{BatchOutcome, OutcomeFn};
 use super::signals::FeedbackEmitter;
 use super::stats::Counters;
 use super::supervisor::panic_message;
-use super::ticket::{Batch, Item, Ticket, halves};
+use super::ticket::{Batch, Item, Part, halves};
 use crate::dead_letter::{DeadLetterError, DeadLetterFile, DeadLetterRecord};
 use crate::queue::BoundedQueue;
-use crate::sink::{Sink, SinkError};
+use crate::sink::{Revision, Sink, SinkError};
 use crate::telemetry::{
     CoordLabels, CoordinatorMetrics, DropLabels, WorkerErrorLabels, WorkerLabels,
 };
@@ -73,10 +73,11 @@ pub(crate) struct WorkerShared {
 }
 
 impl WorkerShared {
-    /// Appends `bars` to the dead-letter file once, then counts and reports them.
+    /// Appends `bars` (with their revisions) to the dead-letter file once, then counts and
+    /// reports them.
     pub(crate) async fn dead_letter(
         &self,
-        (bars, tickets): (&[Bar], &[Option<Ticket>]),
+        (bars, tickets, revisions): Part<'_>,
         error: &str,
         error_type: &'static str,
         attempts: u32,
@@ -91,7 +92,8 @@ impl WorkerShared {
             attempts,
             bars.to_vec(),
             self.clock.unix_seconds(),
-        );
+        )
+        .with_revisions(revisions.to_vec());
         self.dead_letters.append(&record).await?;
         tracing::warn!(coord_id = %self.coord_id, bars = bars.len(), error, error_type,
             "bars dead-lettered");
@@ -121,7 +123,7 @@ impl WorkerShared {
     /// stops.
     async fn dead_letter_until_done(
         &self,
-        part: (&[Bar], &[Option<Ticket>]),
+        part: Part<'_>,
         error: &str,
         error_type: &'static str,
         attempts: u32,
@@ -245,7 +247,7 @@ impl Worker {
                 s.dead_letter_until_done(part, error, "panic", 1).await?;
                 None
             } else {
-                match self.write(part.0).await? {
+                match self.write(part.0, part.2).await? {
                     Attempted::Written => {
                         Counters::add(&s.counters.written, part.0.len());
                         s.report(BatchOutcome::Written {
@@ -319,7 +321,7 @@ impl Worker {
 
     /// Writes `bars` through the breaker, retrying transient failures with backoff until
     /// they pass or the give-up deadline (if any) is reached.
-    async fn write(&self, bars: &[Bar]) -> Result<Attempted, Stopped> {
+    async fn write(&self, bars: &[Bar], revisions: &[Revision]) -> Result<Attempted, Stopped> {
         let s = &self.shared;
         let mut attempts = 0u32;
         let mut failing: Option<(Duration, SinkError)> = None;
@@ -347,7 +349,7 @@ impl Worker {
             };
             attempts += 1;
             let started = Instant::now();
-            let result = s.sink.write(bars).await;
+            let result = s.sink.write(bars, revisions).await;
             s.metrics
                 .write_latency_seconds
                 .get_or_create(&self.labels)
@@ -387,14 +389,12 @@ impl Worker {
         self.inflight.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The bars and tickets of the parts not yet settled, taken out of the slot.
+    /// The bars, tickets and revisions of the parts not yet settled, taken out of the slot.
     pub(crate) fn take_pending(&self) -> Batch {
         let mut left = Batch::default();
         if let Some(f) = self.slot().take() {
             for range in f.pending.iter().rev() {
-                let (bars, tickets) = f.batch.part(range.clone());
-                left.bars.extend_from_slice(bars);
-                left.tickets.extend_from_slice(tickets);
+                Batch::extend(f.batch.part(range.clone()), &mut left);
             }
         }
         left

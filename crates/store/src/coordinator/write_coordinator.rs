@@ -18,7 +18,7 @@ use super::worker::{Worker, WorkerShared};
 use super::{CoordinatorConfig, SubmitError, Ticket};
 use crate::feedback::{FeedbackBus, FeedbackSource};
 use crate::queue::{BoundedQueue, PutError};
-use crate::sink::Sink;
+use crate::sink::{Revision, RevisionGenerator, Sink};
 
 /// Accepts bars into a bounded queue and writes them to a sink with N supervised workers,
 /// batching by size or time, retrying, guarding the sink with a circuit breaker, and
@@ -76,6 +76,7 @@ pub(super) struct Inner {
     pub(super) shared: Arc<WorkerShared>,
     pub(super) emitter: Arc<FeedbackEmitter>,
     pub(super) bus: FeedbackBus,
+    pub(super) revisions: RevisionGenerator,
     pub(super) spool_tx: Arc<Mutex<Option<mpsc::UnboundedSender<Item>>>>,
     pub(super) tasks: Mutex<Option<Tasks>>,
     pub(super) stopped: tokio::sync::Mutex<Option<CoordinatorStats>>,
@@ -146,28 +147,47 @@ impl WriteCoordinator {
         self.submit_many(vec![bar]).await
     }
 
-    /// Accepts `bars` in order, untagged. Every bar is validated first (an invalid one refuses
-    /// the call). Under `block` this waits for room; under `error` a full queue refuses the
-    /// rest of the call, which comes back in the error with every bar after it.
+    /// Accepts `bars` in order, untagged, each with a fresh revision from
+    /// [`WriteCoordinator::next_revision`] (taken in submission order). Every bar is validated
+    /// first (an invalid one refuses the call). Under `block` this waits for room; under
+    /// `error` a full queue refuses the rest of the call, which comes back in the error with
+    /// every bar after it.
     pub async fn submit_many(&self, bars: Vec<Bar>) -> Result<(), SubmitError> {
-        self.submit_items(bars.into_iter().map(Item::untagged).collect())
-            .await
+        self.submit_items(
+            bars.into_iter()
+                .map(|bar| Item::untagged(bar, self.next_revision()))
+                .collect(),
+        )
+        .await
     }
 
     /// Accepts `bars` in order, each with its caller's ticket (e.g. its bus entry id), which
-    /// comes back with the bar in the [`BatchOutcome`](super::BatchOutcome) that settles it.
-    /// Same semantics as [`WriteCoordinator::submit_many`]; the bars in the error are the
-    /// tail of the call, so the tickets of the last `rejected.len()` pairs are not accepted.
-    pub async fn submit_tagged(&self, bars: Vec<(Bar, Ticket)>) -> Result<(), SubmitError> {
+    /// comes back with the bar in the [`BatchOutcome`](super::BatchOutcome) that settles it,
+    /// and its revision (e.g. [`Revision::from_entry_id`]), which the sink compares with the
+    /// stored row's. Same semantics as [`WriteCoordinator::submit_many`]; the bars in the
+    /// error are the tail of the call, so the tickets of the last `rejected.len()` triples
+    /// are not accepted.
+    pub async fn submit_tagged(
+        &self,
+        bars: Vec<(Bar, Ticket, Revision)>,
+    ) -> Result<(), SubmitError> {
         self.submit_items(
             bars.into_iter()
-                .map(|(bar, ticket)| Item {
+                .map(|(bar, ticket, revision)| Item {
                     bar,
                     ticket: Some(ticket),
+                    revision,
                 })
                 .collect(),
         )
         .await
+    }
+
+    /// A fresh revision from the coordinator's generator (on its clock): larger than every
+    /// one it gave before, and than those of earlier runs. For bars without a revision of
+    /// their own.
+    pub fn next_revision(&self) -> Revision {
+        self.inner.revisions.next()
     }
 
     async fn submit_items(&self, items: Vec<Item>) -> Result<(), SubmitError> {

@@ -4,6 +4,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use core_contracts::Bar;
 use serde::{Deserialize, Serialize};
 
+use crate::sink::Revision;
+
 /// A batch that could not be written: the bars, why, and when.
 ///
 /// Bars are written in their lossless wire JSON (decimals as strings, RFC 3339 times), so a
@@ -24,6 +26,10 @@ pub struct DeadLetterRecord {
     pub attempts: u32,
     /// The bars, in submission order.
     pub items: Vec<Bar>,
+    /// The revision of each bar, in parallel with `items`; absent in files written before
+    /// revisions (a replay then gives the bars fresh ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revisions: Option<Vec<Revision>>,
 }
 
 impl DeadLetterRecord {
@@ -47,6 +53,13 @@ impl DeadLetterRecord {
             error_type: error_type.into(),
             attempts,
             items,
+            revisions: None,
         }
+    }
+
+    /// The record with `revisions`, one per bar.
+    pub fn with_revisions(mut self, revisions: Vec<Revision>) -> Self {
+        self.revisions = Some(revisions);
+        self
     }
 }

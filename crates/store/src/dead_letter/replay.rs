@@ -1,10 +1,11 @@
-//! Replaying the dead-letter file: every record is written back through a sink; the records
-//! that still fail, and any line that cannot be decoded, stay in the file verbatim.
+//! Replaying the dead-letter file: every record is written back through a sink with its
+//! recorded revisions (fresh ones, which win, for a record written before revisions); the
+//! records that still fail, and any line that cannot be decoded, stay in the file verbatim.
 
 use std::io::Write;
 use std::path::Path;
 
-use crate::sink::Sink;
+use crate::sink::{Revision, RevisionGenerator, Sink};
 
 use super::{DeadLetterError, DeadLetterRecord};
 
@@ -39,11 +40,18 @@ pub async fn read_records(path: &Path) -> Result<Vec<DeadLetterRecord>, DeadLett
 }
 
 /// Writes every record of the dead-letter file at `path` through `sink`, one write per
-/// record, then rewrites the file with only what is left (removing it when nothing is).
+/// record, then rewrites the file with only what is left (removing it when nothing is). A
+/// record's bars are written with their recorded revisions, or with fresh ones from
+/// `revisions` when it has none; a record whose revisions do not match its bars counts as
+/// undecodable.
 ///
 /// Sinks are idempotent on the bar key, so a replay interrupted half-way can simply be run
 /// again. Do not replay a file that a running coordinator still appends to.
-pub async fn replay(path: &Path, sink: &dyn Sink) -> Result<ReplayReport, DeadLetterError> {
+pub async fn replay(
+    path: &Path,
+    sink: &dyn Sink,
+    revisions: &RevisionGenerator,
+) -> Result<ReplayReport, DeadLetterError> {
     let lines = read_lines(path).await?;
     let mut report = ReplayReport::default();
     let mut kept = Vec::new();
@@ -60,7 +68,21 @@ pub async fn replay(path: &Path, sink: &dyn Sink) -> Result<ReplayReport, DeadLe
                 continue;
             }
         };
-        match sink.write(&record.items).await {
+        let recorded: Vec<Revision> = match record.revisions {
+            Some(recorded) if recorded.len() == record.items.len() => recorded,
+            Some(recorded) => {
+                tracing::warn!(
+                    bars = record.items.len(),
+                    revisions = recorded.len(),
+                    "dead-letter record with mismatched revisions kept"
+                );
+                report.lines_undecodable += 1;
+                kept.push(line);
+                continue;
+            }
+            None => record.items.iter().map(|_| revisions.next()).collect(),
+        };
+        match sink.write(&record.items, &recorded).await {
             Ok(()) => {
                 report.records_replayed += 1;
                 report.bars_written += record.items.len();

@@ -1,5 +1,6 @@
-//! Keeps the last bar of each key in a batch, so one upsert statement never touches a row
-//! twice (PostgreSQL refuses that) and every backend agrees on which duplicate wins. Keys
+//! Keeps the newest bar of each key in a batch (highest revision; on a tie the later one), so
+//! one upsert statement never touches a row twice (PostgreSQL refuses that) and every backend
+//! agrees on which duplicate wins. Keys
 //! compare `ts` at the precision the sink stores: two bars a few nanoseconds apart are one row
 //! in PostgreSQL (microseconds) but two in SQLite (nanosecond text).
 
@@ -7,6 +8,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use core_contracts::Bar;
+
+use super::{Revision, SinkError};
 
 /// The resolution at which a sink stores `ts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +43,24 @@ impl TsPrecision {
     }
 }
 
-/// The bars of `batch` with only the last occurrence of each key (with `ts` compared at
-/// `precision`), in first-seen key order.
-pub(crate) fn last_per_key(batch: &[Bar], precision: TsPrecision) -> Vec<&Bar> {
-    let mut slot: HashMap<(&str, &str, &str, i128), usize> = HashMap::with_capacity(batch.len());
-    let mut out: Vec<&Bar> = Vec::with_capacity(batch.len());
-    for bar in batch {
+/// The bars of `bars` with only the newest of each key (with `ts` compared at `precision`):
+/// the highest revision, the later one in the batch on a tie; in first-seen key order, each
+/// with its revision. Refuses slices of different lengths.
+pub(crate) fn newest_per_key<'a>(
+    bars: &'a [Bar],
+    revisions: &[Revision],
+    precision: TsPrecision,
+) -> Result<Vec<(&'a Bar, Revision)>, SinkError> {
+    if bars.len() != revisions.len() {
+        return Err(SinkError::Permanent(format!(
+            "{} bars but {} revisions",
+            bars.len(),
+            revisions.len()
+        )));
+    }
+    let mut slot: HashMap<(&str, &str, &str, i128), usize> = HashMap::with_capacity(bars.len());
+    let mut out: Vec<(&Bar, Revision)> = Vec::with_capacity(bars.len());
+    for (bar, &revision) in bars.iter().zip(revisions) {
         let key = (
             bar.provider.as_str(),
             bar.symbol.as_str(),
@@ -53,14 +68,18 @@ pub(crate) fn last_per_key(batch: &[Bar], precision: TsPrecision) -> Vec<&Bar> {
             precision.key(&bar.ts),
         );
         match slot.get(&key) {
-            Some(&i) => out[i] = bar,
+            Some(&i) => {
+                if revision >= out[i].1 {
+                    out[i] = (bar, revision);
+                }
+            }
             None => {
                 slot.insert(key, out.len());
-                out.push(bar);
+                out.push((bar, revision));
             }
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -75,6 +94,15 @@ mod tests {
         .expect("valid bar")
     }
 
+    fn last_per_key(batch: &[Bar], precision: TsPrecision) -> Vec<&Bar> {
+        let revisions = vec![Revision::ZERO; batch.len()];
+        newest_per_key(batch, &revisions, precision)
+            .expect("same lengths")
+            .into_iter()
+            .map(|(bar, _)| bar)
+            .collect()
+    }
+
     fn kept(batch: &[Bar], precision: TsPrecision) -> Vec<(String, String)> {
         last_per_key(batch, precision)
             .into_iter()
@@ -86,6 +114,40 @@ mod tests {
         list.iter()
             .map(|(s, c)| ((*s).to_owned(), (*c).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn keeps_the_highest_revision_of_each_key_and_the_later_bar_on_a_tie() {
+        let cases: [(&[i64], &str); 5] = [
+            // (revisions of closes "1", "2", "3" of one key, close kept)
+            (&[1, 2, 3], "3"),
+            (&[3, 2, 1], "1"),
+            (&[1, 3, 2], "2"),
+            (&[2, 2, 1], "2"),
+            (&[5, 5, 5], "3"),
+        ];
+        for (revisions, want) in cases {
+            let batch = [
+                bar("A", "2024-05-01T13:01:00Z", "1"),
+                bar("A", "2024-05-01T13:01:00Z", "2"),
+                bar("A", "2024-05-01T13:01:00Z", "3"),
+            ];
+            let revisions: Vec<Revision> = revisions.iter().copied().map(Revision::new).collect();
+            for precision in [TsPrecision::Nanos, TsPrecision::PostgresMicros] {
+                let kept = newest_per_key(&batch, &revisions, precision).expect("same lengths");
+                let closes: Vec<String> = kept.iter().map(|(b, _)| b.close.to_string()).collect();
+                assert_eq!(closes, [want], "{revisions:?}");
+                let top = revisions.iter().max().copied();
+                assert_eq!(kept.first().map(|(_, r)| *r), top, "{revisions:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_bars_and_revisions_of_different_lengths() {
+        let batch = [bar("A", "2024-05-01T13:01:00Z", "1")];
+        let err = newest_per_key(&batch, &[], TsPrecision::Nanos).expect_err("mismatch");
+        assert!(!err.is_retryable(), "{err}");
     }
 
     #[test]

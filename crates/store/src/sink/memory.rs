@@ -1,5 +1,5 @@
-//! A sink that keeps bars in memory, keyed by [`Bar::key`] so that re-writing a batch is
-//! idempotent. For tests and benchmarks: failures, panics and a per-write delay can be
+//! A sink that keeps bars in memory, keyed by [`Bar::key`]: a bar replaces the stored one
+//! unless that has a higher revision, so re-writing a batch is idempotent. For tests and benchmarks: failures, panics and a per-write delay can be
 //! injected.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -10,7 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use core_contracts::{Bar, BarKey};
 
-use super::{Sink, SinkError};
+use super::dedup::{TsPrecision, newest_per_key};
+use super::{Revision, Sink, SinkError};
 
 /// An in-memory [`Sink`] with injectable failures.
 ///
@@ -19,14 +20,14 @@ use super::{Sink, SinkError};
 /// use store::sink::{MemorySink, Sink, SinkError};
 /// let sink = MemorySink::new();
 /// sink.fail_next([SinkError::Transient("down".into())]);
-/// assert!(sink.write(&[]).await.is_err());
-/// assert!(sink.write(&[]).await.is_ok());
+/// assert!(sink.write(&[], &[]).await.is_err());
+/// assert!(sink.write(&[], &[]).await.is_ok());
 /// assert_eq!(sink.write_calls(), 2);
 /// # }
 /// ```
 #[derive(Debug, Default)]
 pub struct MemorySink {
-    bars: Mutex<BTreeMap<BarKey, Bar>>,
+    bars: Mutex<BTreeMap<BarKey, (Bar, Revision)>>,
     scripted: Mutex<VecDeque<SinkError>>,
     failing: Mutex<Option<SinkError>>,
     rejected: Mutex<BTreeSet<BarKey>>,
@@ -83,7 +84,15 @@ impl MemorySink {
 
     /// Every stored bar, in key order.
     pub fn bars(&self) -> Vec<Bar> {
-        lock(&self.bars).values().cloned().collect()
+        lock(&self.bars)
+            .values()
+            .map(|(bar, _)| bar.clone())
+            .collect()
+    }
+
+    /// The revision of the bar stored under `key`, if any.
+    pub fn revision(&self, key: &BarKey) -> Option<Revision> {
+        lock(&self.bars).get(key).map(|(_, revision)| *revision)
     }
 
     /// Whether a bar with `key` is stored.
@@ -112,7 +121,7 @@ impl Sink for MemorySink {
         "memory"
     }
 
-    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError> {
+    async fn write(&self, batch: &[Bar], revisions: &[Revision]) -> Result<(), SinkError> {
         self.write_calls.fetch_add(1, Ordering::SeqCst);
         if let Some(delay) = self.throttle {
             tokio::time::sleep(delay).await;
@@ -126,6 +135,7 @@ impl Sink for MemorySink {
         if let Some(error) = lock(&self.failing).clone() {
             return Err(error);
         }
+        let newest = newest_per_key(batch, revisions, TsPrecision::Nanos)?;
         let rejected = lock(&self.rejected);
         if let Some(bar) = batch.iter().find(|b| rejected.contains(&b.key())) {
             return Err(SinkError::Permanent(format!(
@@ -135,8 +145,13 @@ impl Sink for MemorySink {
         }
         drop(rejected);
         let mut bars = lock(&self.bars);
-        for bar in batch {
-            bars.insert(bar.key(), bar.clone());
+        for (bar, revision) in newest {
+            let stored = bars
+                .entry(bar.key())
+                .or_insert_with(|| (bar.clone(), revision));
+            if revision >= stored.1 {
+                *stored = (bar.clone(), revision);
+            }
         }
         drop(bars);
         self.batches_written.fetch_add(1, Ordering::SeqCst);

@@ -6,7 +6,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use core_contracts::Bar;
 
-use super::{Sink, SinkError};
+use super::{Revision, Sink, SinkError};
 use crate::telemetry::SinkMetrics;
 
 /// Wraps a sink and records every write in [`SinkMetrics`] under the inner sink's name.
@@ -37,9 +37,9 @@ impl Sink for MeteredSink {
         self.inner.name()
     }
 
-    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError> {
+    async fn write(&self, batch: &[Bar], revisions: &[Revision]) -> Result<(), SinkError> {
         let started = Instant::now();
-        let result = self.inner.write(batch).await;
+        let result = self.inner.write(batch, revisions).await;
         self.metrics.record_write(
             self.inner.name(),
             result.is_ok(),

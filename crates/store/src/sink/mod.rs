@@ -9,6 +9,7 @@ mod factory;
 pub mod memory;
 mod metered;
 pub mod postgres;
+mod revision;
 pub mod sqlite;
 
 pub use error::SinkError;
@@ -16,17 +17,22 @@ pub use factory::{OpenSinkError, SinkOptions, open_database, open_sink};
 pub use memory::MemorySink;
 pub use metered::MeteredSink;
 pub use postgres::PostgresSink;
+pub use revision::{MAX_SEQ, Revision, RevisionGenerator};
 pub use sqlite::SqliteSink;
 
-/// A durable destination for batches of bars. Writing the same batch twice is idempotent
-/// (bars are keyed by provider, symbol, resolution and ts).
+/// A durable destination for batches of bars. Bars are keyed by provider, symbol, resolution
+/// and ts; each comes with its [`Revision`], and a row keeps the bar of the highest revision
+/// written for its key, whatever order writes arrive in (an equal revision rewrites the row,
+/// so writing the same batch twice is idempotent).
 #[async_trait]
 pub trait Sink: Send + Sync + 'static {
     /// Short name used in metrics and logs, e.g. `sqlite`.
     fn name(&self) -> &'static str;
 
-    /// Writes `batch` (upsert on the bar key).
-    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError>;
+    /// Writes `bars`, `revisions[i]` being the revision of `bars[i]` (upsert on the bar key,
+    /// unless the row holds a higher revision). Slices of different lengths are refused with
+    /// [`SinkError::Permanent`].
+    async fn write(&self, bars: &[Bar], revisions: &[Revision]) -> Result<(), SinkError>;
 
     /// Makes every written bar durable.
     async fn flush(&self) -> Result<(), SinkError> {

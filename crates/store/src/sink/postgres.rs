@@ -4,7 +4,9 @@
 //! Small batches go through one multi-row `INSERT ... ON CONFLICT DO UPDATE`; batches of at
 //! least [`PostgresOptions::copy_threshold`] bars are streamed with binary `COPY` into a
 //! session-local staging table and merged with one `INSERT ... SELECT ... ON CONFLICT DO
-//! UPDATE`. Either way a batch is one transaction and re-writing it is idempotent.
+//! UPDATE`. Either way a batch is one transaction, a row holding a higher revision is left
+//! alone and re-writing a batch is idempotent. A table made before revisions gets the
+//! `revision` column (revision 0 for its rows) when the sink connects.
 //!
 //! Connection trouble maps to [`SinkError::Transient`] (the connection is dropped and made
 //! again on the next write); bad data maps to [`SinkError::Permanent`]. `TIMESTAMPTZ` keeps
@@ -25,15 +27,15 @@ use tokio_postgres::{Client, Config, NoTls, Statement};
 
 pub use sql::valid_identifier;
 
-use super::dedup::{TsPrecision, last_per_key};
-use super::{Sink, SinkError};
+use super::dedup::{TsPrecision, newest_per_key};
+use super::{Revision, Sink, SinkError};
 use crate::config::PostgresOptions;
 use sql::Sql;
 
-/// PostgreSQL's limit on bind parameters in one statement, divided by the 10 columns a row.
-const MAX_ROWS_PER_INSERT: usize = 6_500;
+/// PostgreSQL's limit on bind parameters in one statement, divided by the columns of a row.
+const MAX_ROWS_PER_INSERT: usize = 65_535 / sql::COLUMN_COUNT;
 
-const COPY_TYPES: [Type; 10] = [
+const COPY_TYPES: [Type; sql::COLUMN_COUNT] = [
     Type::TEXT,
     Type::TEXT,
     Type::TEXT,
@@ -44,7 +46,11 @@ const COPY_TYPES: [Type; 10] = [
     Type::NUMERIC,
     Type::NUMERIC,
     Type::BOOL,
+    Type::INT8,
 ];
+
+/// One deduplicated row: the bar and its raw revision.
+type Row<'a> = (&'a Bar, i64);
 
 /// One pooled connection with its prepared statements.
 struct Conn {
@@ -120,7 +126,7 @@ impl PostgresSink {
         })
     }
 
-    async fn write_rows(&self, conn: &mut Conn, rows: &[&Bar]) -> Result<(), SinkError> {
+    async fn write_rows(&self, conn: &mut Conn, rows: &[Row<'_>]) -> Result<(), SinkError> {
         if rows.len() >= self.options.copy_threshold.get() {
             copy_upsert(conn, &self.sql, rows).await
         } else {
@@ -135,11 +141,14 @@ impl Sink for PostgresSink {
         "postgres"
     }
 
-    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError> {
-        if batch.is_empty() {
+    async fn write(&self, batch: &[Bar], revisions: &[Revision]) -> Result<(), SinkError> {
+        let rows: Vec<Row<'_>> = newest_per_key(batch, revisions, TsPrecision::PostgresMicros)?
+            .into_iter()
+            .map(|(bar, revision)| (bar, revision.get()))
+            .collect();
+        if rows.is_empty() {
             return Ok(());
         }
-        let rows = last_per_key(batch, TsPrecision::PostgresMicros);
         let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
         let mut guard = slot.lock().await;
         let mut conn = match guard.take() {
@@ -184,7 +193,7 @@ async fn ensure_schema(client: &mut Client, sql: &Sql) -> Result<(), SinkError> 
     tx.commit().await.map_err(classify)
 }
 
-fn params(bar: &Bar) -> [&(dyn ToSql + Sync); 10] {
+fn params<'a>((bar, revision): &'a Row<'_>) -> [&'a (dyn ToSql + Sync); sql::COLUMN_COUNT] {
     [
         &bar.provider,
         &bar.symbol,
@@ -196,10 +205,11 @@ fn params(bar: &Bar) -> [&(dyn ToSql + Sync); 10] {
         &bar.close,
         &bar.volume,
         &bar.delayed,
+        revision,
     ]
 }
 
-async fn insert_upsert(conn: &mut Conn, sql: &Sql, rows: &[&Bar]) -> Result<(), SinkError> {
+async fn insert_upsert(conn: &mut Conn, sql: &Sql, rows: &[Row<'_>]) -> Result<(), SinkError> {
     for len in rows.chunks(MAX_ROWS_PER_INSERT).map(<[_]>::len) {
         if !conn.inserts.contains_key(&len) {
             let stmt = conn
@@ -212,7 +222,7 @@ async fn insert_upsert(conn: &mut Conn, sql: &Sql, rows: &[&Bar]) -> Result<(), 
     }
     let tx = conn.client.transaction().await.map_err(classify)?;
     for chunk in rows.chunks(MAX_ROWS_PER_INSERT) {
-        let values: Vec<&(dyn ToSql + Sync)> = chunk.iter().flat_map(|b| params(b)).collect();
+        let values: Vec<&(dyn ToSql + Sync)> = chunk.iter().flat_map(params).collect();
         let stmt = conn
             .inserts
             .get(&chunk.len())
@@ -222,7 +232,7 @@ async fn insert_upsert(conn: &mut Conn, sql: &Sql, rows: &[&Bar]) -> Result<(), 
     tx.commit().await.map_err(classify)
 }
 
-async fn copy_upsert(conn: &mut Conn, sql: &Sql, rows: &[&Bar]) -> Result<(), SinkError> {
+async fn copy_upsert(conn: &mut Conn, sql: &Sql, rows: &[Row<'_>]) -> Result<(), SinkError> {
     if !conn.stage_ready {
         conn.client
             .batch_execute(&sql.create_stage)
@@ -234,10 +244,10 @@ async fn copy_upsert(conn: &mut Conn, sql: &Sql, rows: &[&Bar]) -> Result<(), Si
     let copy = tx.copy_in(&sql.copy_stage).await.map_err(classify)?;
     let writer = BinaryCopyInWriter::new(copy, &COPY_TYPES);
     pin_mut!(writer);
-    for bar in rows {
+    for row in rows {
         writer
             .as_mut()
-            .write(&params(bar))
+            .write(&params(row))
             .await
             .map_err(classify)?;
     }

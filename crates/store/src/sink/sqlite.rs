@@ -1,5 +1,6 @@
 //! The SQLite file sink, the embedded default: one file in WAL mode, created on first use,
-//! written by multi-row upserts on the bar key. Commits are synced with `synchronous=FULL`
+//! written by multi-row upserts on the bar key that leave a row alone when it holds a higher
+//! revision (a table made before revisions gets the `revision` column at open). Commits are synced with `synchronous=FULL`
 //! unless [`SqliteSynchronous::Normal`] is chosen (faster; a power loss may then undo the
 //! last commits, which the coordinator has already reported written).
 //!
@@ -16,21 +17,23 @@ use core_contracts::Bar;
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, params_from_iter};
 
-use super::dedup::{TsPrecision, last_per_key};
-use super::{Sink, SinkError};
+use super::dedup::{TsPrecision, newest_per_key};
+use super::{Revision, Sink, SinkError};
 use crate::config::SqliteSynchronous;
 
-/// Rows per `INSERT` statement: 10 parameters a row stays far below SQLite's variable limit.
+/// Rows per `INSERT` statement: 11 parameters a row stays far below SQLite's variable limit.
 const ROWS_PER_STATEMENT: usize = 200;
 /// How long a writer waits for a lock held by another connection.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// The table bars are written to.
 pub const TABLE: &str = "bars";
 
-const COLUMNS: &str = "provider, symbol, resolution, ts, open, high, low, close, volume, delayed";
+const COLUMNS: &str =
+    "provider, symbol, resolution, ts, open, high, low, close, volume, delayed, revision";
 const UPSERT_TAIL: &str = " ON CONFLICT (provider, symbol, resolution, ts) DO UPDATE SET \
     open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, \
-    volume = excluded.volume, delayed = excluded.delayed";
+    volume = excluded.volume, delayed = excluded.delayed, revision = excluded.revision \
+    WHERE excluded.revision >= bars.revision";
 
 /// A sink writing bars to a SQLite file.
 #[derive(Debug, Clone)]
@@ -89,14 +92,14 @@ impl Sink for SqliteSink {
         "sqlite"
     }
 
-    async fn write(&self, batch: &[Bar]) -> Result<(), SinkError> {
-        if batch.is_empty() {
+    async fn write(&self, batch: &[Bar], revisions: &[Revision]) -> Result<(), SinkError> {
+        let rows: Vec<[Value; 11]> = newest_per_key(batch, revisions, TsPrecision::Nanos)?
+            .into_iter()
+            .map(|(bar, revision)| row(bar, revision))
+            .collect();
+        if rows.is_empty() {
             return Ok(());
         }
-        let rows: Vec<[Value; 10]> = last_per_key(batch, TsPrecision::Nanos)
-            .into_iter()
-            .map(row)
-            .collect();
         self.with_conn(move |conn| upsert(conn, rows)).await
     }
 
@@ -150,14 +153,44 @@ fn open_connection(path: &Path, synchronous: SqliteSynchronous) -> Result<Connec
             close      TEXT    NOT NULL,
             volume     TEXT    NOT NULL,
             delayed    INTEGER NOT NULL DEFAULT 0,
+            revision   BIGINT  NOT NULL DEFAULT 0,
             PRIMARY KEY (provider, symbol, resolution, ts)
         ) WITHOUT ROWID;"
     ))
     .map_err(classify)?;
+    add_revision_column(&conn)?;
     Ok(conn)
 }
 
-fn row(bar: &Bar) -> [Value; 10] {
+/// Adds the `revision` column to a table made before revisions (its rows get revision 0).
+/// Another process adding it at the same time is fine.
+fn add_revision_column(conn: &Connection) -> Result<(), SinkError> {
+    if has_revision_column(conn)? {
+        return Ok(());
+    }
+    let added = conn.execute_batch(&format!(
+        "ALTER TABLE {TABLE} ADD COLUMN revision BIGINT NOT NULL DEFAULT 0"
+    ));
+    match added {
+        Ok(()) => Ok(()),
+        Err(_) if has_revision_column(conn)? => Ok(()),
+        Err(e) => Err(classify(e)),
+    }
+}
+
+fn has_revision_column(conn: &Connection) -> Result<bool, SinkError> {
+    let mut stmt = conn
+        .prepare(&format!("SELECT name FROM pragma_table_info('{TABLE}')"))
+        .map_err(classify)?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(classify)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(classify)?;
+    Ok(names.iter().any(|name| name == "revision"))
+}
+
+fn row(bar: &Bar, revision: Revision) -> [Value; 11] {
     [
         Value::Text(bar.provider.clone()),
         Value::Text(bar.symbol.clone()),
@@ -169,16 +202,17 @@ fn row(bar: &Bar) -> [Value; 10] {
         Value::Text(bar.close.to_string()),
         Value::Text(bar.volume.to_string()),
         Value::Integer(i64::from(bar.delayed)),
+        Value::Integer(revision.get()),
     ]
 }
 
 fn insert_sql(rows: usize) -> String {
-    let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     let values = vec![one; rows].join(", ");
     format!("INSERT INTO {TABLE} ({COLUMNS}) VALUES {values}{UPSERT_TAIL}")
 }
 
-fn upsert(conn: &mut Connection, rows: Vec<[Value; 10]>) -> Result<(), SinkError> {
+fn upsert(conn: &mut Connection, rows: Vec<[Value; 11]>) -> Result<(), SinkError> {
     let tx = conn.transaction().map_err(classify)?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut stmt = tx

@@ -2,9 +2,26 @@
 
 #![allow(dead_code)]
 
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use core_contracts::Bar;
 use rust_decimal::Decimal;
+use store::sink::{Revision, Sink, SinkError};
+
+/// Writes a batch whose bars all have one revision.
+#[async_trait]
+pub trait WriteAt {
+    /// [`Sink::write`] of `bars`, each at revision `revision`.
+    async fn write_at(&self, bars: &[Bar], revision: i64) -> Result<(), SinkError>;
+}
+
+#[async_trait]
+impl<S: Sink + ?Sized> WriteAt for S {
+    async fn write_at(&self, bars: &[Bar], revision: i64) -> Result<(), SinkError> {
+        self.write(bars, &vec![Revision::new(revision); bars.len()])
+            .await
+    }
+}
 
 /// `n` distinct bars of `symbol` a minute apart, prices with trailing zeros kept (`"100.10"`).
 pub fn bars(symbol: &str, n: usize) -> Vec<Bar> {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use core_contracts::Bar;
 use store::coordinator::{BatchOutcome, CoordinatorConfig, Ticket};
+use store::sink::Revision;
 
 /// One reported outcome: dead-lettered or not, the error type, the tickets.
 type Seen = (bool, String, Vec<Option<Ticket>>);
@@ -58,11 +59,14 @@ impl Outcomes {
     }
 }
 
-/// `bars` with tickets `entry-0000`, `entry-0001`, ...
-pub fn tagged(bars: Vec<Bar>) -> Vec<(Bar, Ticket)> {
+/// `bars` with tickets `entry-0000`, `entry-0001`, ... and revisions 1, 2, ...
+pub fn tagged(bars: Vec<Bar>) -> Vec<(Bar, Ticket, Revision)> {
     bars.into_iter()
         .enumerate()
-        .map(|(i, bar)| (bar, Ticket::from(format!("entry-{i:04}"))))
+        .map(|(i, bar)| {
+            let revision = Revision::new(i64::try_from(i).expect("small index") + 1);
+            (bar, Ticket::from(format!("entry-{i:04}")), revision)
+        })
         .collect()
 }
 
