@@ -192,20 +192,11 @@ pub fn http_get_status(port: u16, path: &str) -> Option<(u16, String)> {
     Some((code, body.to_owned()))
 }
 
-/// The body of `GET http://127.0.0.1:{port}{path}`, if the server answers.
+/// The body of `GET http://127.0.0.1:{port}{path}`, if the server answers 200.
 pub fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+    http_get_status(port, path)
+        .filter(|(code, _)| *code == 200)
+        .map(|(_, body)| body)
 }
 
 /// The status code and body of `POST http://127.0.0.1:{port}{path}` with `token` as a
