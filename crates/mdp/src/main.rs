@@ -68,7 +68,7 @@ async fn dispatch(command: Command, grace: Duration) -> anyhow::Result<ExitCode>
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Store(args) => unfinished(services::run_store(args, grace).await?),
+        Command::Store(args) => Ok(unfinished(services::run_store(args, grace).await?)),
         Command::Pipeline(args) => services::run_pipeline(args, grace)
             .await
             .map(|()| ExitCode::SUCCESS),
@@ -80,10 +80,10 @@ async fn dispatch(command: Command, grace: Duration) -> anyhow::Result<ExitCode>
 }
 
 /// Success, or [`UNFINISHED`] when `left` bars were not written.
-fn unfinished(left: u64) -> anyhow::Result<ExitCode> {
-    Ok(if left == 0 {
+fn unfinished(left: u64) -> ExitCode {
+    if left == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(UNFINISHED)
-    })
+    }
 }

@@ -1,8 +1,8 @@
 //! The store service's side of at-least-once delivery: [`settle_outcomes`] turns the
 //! coordinator's report of each batch (written, or dead-lettered into its file) into the
 //! entries to acknowledge, [`spawn_acker`] acknowledges them on the bus (retrying while the
-//! bus is down) and trims them off the bars stream, and [`spawn_toucher`] keeps the entries in hand from being reclaimed by
-//! another store while they wait in the queue.
+//! bus is down) and trims them off the bars stream, and [`spawn_toucher`] keeps the entries
+//! in hand from being reclaimed by another store while they wait in the queue.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use store::config::{DatabaseUrl, StoreSettings};
+use store::coordinator::RetryPolicy;
 use store::sink::{OpenSinkError, Sink, SinkError, SinkOptions, open_database};
 use store::telemetry::SinkMetrics;
 
@@ -80,22 +81,25 @@ pub async fn open(
 /// SQLite file locked by another store opening it at the same moment).
 const OPEN_PATIENCE: Duration = Duration::from_secs(15);
 
-/// Opens the sink of `url`, retrying transient failures with backoff for [`OPEN_PATIENCE`].
+/// Opens the sink of `url`, retrying transient failures for [`OPEN_PATIENCE`] with the
+/// backoff of the write path ([`RetryPolicy`]).
 async fn open_retrying(
     url: &DatabaseUrl,
     options: &SinkOptions,
 ) -> Result<Arc<dyn Sink>, OpenSinkError> {
+    let policy = RetryPolicy::default();
     let deadline = tokio::time::Instant::now() + OPEN_PATIENCE;
-    let mut backoff = Duration::from_millis(50);
+    let mut failed = 0;
     loop {
         match open_database(url, options).await {
             Err(OpenSinkError::Open {
                 source: SinkError::Transient(reason),
                 ..
-            }) if tokio::time::Instant::now() + backoff < deadline => {
+            }) if tokio::time::Instant::now() < deadline => {
+                failed += 1;
+                let backoff = policy.backoff(failed, rand::random::<f64>());
                 tracing::warn!(%url, reason, ?backoff, "cannot open the sink yet, retrying");
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
             }
             other => return other,
         }
