@@ -37,6 +37,14 @@ pub struct FeedbackEvent {
     pub seq: Option<u64>,
 }
 
+/// Header of a store's last feedback event before a graceful stop (`"true"`): readers drop
+/// the coordinator at once instead of waiting out its silence. It travels on both tracks;
+/// readers that do not know it see an ordinary event.
+pub const LEAVING_HEADER: &str = "leaving";
+
+/// The `reason` of a store's last feedback event before a graceful stop.
+pub const REASON_LEAVING: &str = "store_stopping";
+
 fn default_source() -> String {
     "store".to_owned()
 }

@@ -40,7 +40,7 @@ pub use control::{AuditEnvelope, ControlAction, ControlResult, ControlStatus};
 pub use decode::{decode, decode_value};
 pub use envelope::{EventEnvelope, EventMeta, WireEvent};
 pub use error::ContractError;
-pub use feedback::FeedbackEvent;
+pub use feedback::{FeedbackEvent, LEAVING_HEADER, REASON_LEAVING};
 pub use hash::{hash_matches, payload_hash, sha256_hex};
 pub use health::{HealthComponent, HealthState, HealthStatus, Probe, ProbeType};
 pub use level::BackpressureLevel;

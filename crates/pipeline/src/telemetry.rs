@@ -39,6 +39,13 @@ pub const RATE_TOKENS_GRANTED_TOTAL: &str = "pipeline_rate_tokens_granted_total"
 /// Bars handed to the submitter by a source, by provider.
 pub const SOURCE_BARS_SUBMITTED_TOTAL: &str = "pipeline_source_bars_submitted_total";
 
+/// Store coordinators dropped at once because they said goodbye.
+pub const COORDINATORS_LEFT_TOTAL: &str = "pipeline_feedback_coordinators_left_total";
+/// Backlog of the bars stream for the store group, as the pipeline last saw it.
+pub const BARS_BACKLOG: &str = "pipeline_bars_backlog";
+/// 1 while no live store is known and `MDP_FB_WHEN_NO_STORE` holds.
+pub const NO_STORE: &str = "pipeline_feedback_no_store";
+
 /// Label `provider`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ProviderLabels {
@@ -101,6 +108,12 @@ pub struct PipelineMetrics {
     pub coordinators_forgotten: Family<ProviderLabels, Counter>,
     /// [`FEEDBACK_COORDINATORS`].
     pub feedback_coordinators: Family<LivenessLabels, Gauge>,
+    /// [`COORDINATORS_LEFT_TOTAL`].
+    pub coordinators_left: Family<ProviderLabels, Counter>,
+    /// [`BARS_BACKLOG`].
+    pub bars_backlog: Family<ProviderLabels, Gauge>,
+    /// [`NO_STORE`].
+    pub no_store: Family<ProviderLabels, Gauge>,
     /// [`RATE_TOKENS_GRANTED_TOTAL`].
     pub rate_tokens_granted: Family<ProviderLabels, Counter>,
     /// [`SOURCE_BARS_SUBMITTED_TOTAL`].
@@ -167,6 +180,21 @@ impl PipelineMetrics {
             self.feedback_coordinators.clone(),
         );
         registry.register(
+            counter_name(COORDINATORS_LEFT_TOTAL),
+            "Store coordinators dropped at once because they stopped gracefully",
+            self.coordinators_left.clone(),
+        );
+        registry.register(
+            BARS_BACKLOG,
+            "Backlog of the bars stream for the store group (undelivered plus pending)",
+            self.bars_backlog.clone(),
+        );
+        registry.register(
+            NO_STORE,
+            "1 while no live store is known and MDP_FB_WHEN_NO_STORE holds",
+            self.no_store.clone(),
+        );
+        registry.register(
             counter_name(RATE_TOKENS_GRANTED_TOTAL),
             "Tokens granted by the rate coordinator",
             self.rate_tokens_granted.clone(),
@@ -223,12 +251,19 @@ impl PipelineMetrics {
             .inc();
     }
 
-    pub(crate) fn adjustment_applied(&self, adjustment: &RateAdjustment) {
+    pub(crate) fn adjustment_applied(
+        &self,
+        adjustment: &RateAdjustment,
+        cause: &'static str,
+        backlog: u64,
+    ) {
         tracing::info!(
             provider = adjustment.provider,
             scale = adjustment.scale,
             level = adjustment.reason.as_str(),
+            cause,
             coordinator_id = adjustment.coordinator_id.as_deref().unwrap_or("-"),
+            backlog,
             "rate adjustment applied"
         );
         let labels = provider(&adjustment.provider);
@@ -270,6 +305,34 @@ impl PipelineMetrics {
             .inc();
     }
 
+    pub(crate) fn coordinator_left(&self, name: &str, coordinator_id: &str) {
+        tracing::info!(
+            provider = name,
+            coordinator_id,
+            "store coordinator stopped gracefully; it no longer counts"
+        );
+        self.coordinators_left.get_or_create(&provider(name)).inc();
+    }
+
+    pub(crate) fn backlog(&self, name: &str, backlog: u64) {
+        self.bars_backlog
+            .get_or_create(&provider(name))
+            .set(i64::try_from(backlog).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn no_store(&self, name: &str, holding: bool) {
+        let gauge = self.no_store.get_or_create(&provider(name));
+        let was = gauge.set(i64::from(holding));
+        if holding && was == 0 {
+            tracing::warn!(
+                provider = name,
+                "no live store known: holding to the MDP_FB_WHEN_NO_STORE level until one is heard"
+            );
+        } else if !holding && was == 1 {
+            tracing::info!(provider = name, "a live store is known again");
+        }
+    }
+
     pub(crate) fn tick_failed(&self, name: &str, error: &dyn std::error::Error) {
         tracing::warn!(provider = name, %error, "feedback tick failed; retrying on the next tick");
     }
@@ -301,8 +364,8 @@ impl PipelineMetrics {
 }
 
 /// Logs the start of the Pulse feedback consumer.
-pub(crate) fn feedback_consumer_started(stream: &str, group: &str, consumer: &str) {
-    tracing::info!(stream, group, consumer, "feedback consumer started");
+pub(crate) fn feedback_consumer_started(stream: &str, consumer: &str) {
+    tracing::info!(stream, consumer, "feedback consumer started");
 }
 
 /// Logs what the Pulse feedback consumer did before it stopped (its consume metrics are
@@ -313,8 +376,6 @@ pub(crate) fn feedback_consumer_stopped(stream: &str, consumer: &str, report: &R
         consumer,
         handled = report.handled,
         failed = report.failed,
-        duplicates = report.duplicates,
-        dead_lettered = report.dead_lettered,
         restarts = report.restarts,
         "feedback consumer stopped"
     );

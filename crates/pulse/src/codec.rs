@@ -83,6 +83,22 @@ pub fn decode<T: Contract>(
     }
 }
 
+/// Decodes a stream entry's `data` field (see [`decode`]); an entry without `data`, or
+/// with `data` that is not UTF-8, is malformed.
+pub fn decode_entry<T: Contract>(
+    entry: &crate::RawEntry,
+    enforcement: Enforcement,
+    max_bytes: usize,
+) -> Result<Decoded<T>, Rejection> {
+    match entry.data().map(std::str::from_utf8) {
+        None => Err(Rejection::Malformed(
+            "entry has no data field (or was trimmed while pending)".into(),
+        )),
+        Some(Err(e)) => Err(Rejection::Malformed(format!("data is not UTF-8: {e}"))),
+        Some(Ok(data)) => decode::<T>(data, enforcement, max_bytes),
+    }
+}
+
 #[derive(Deserialize)]
 struct FastWire<'a> {
     ts: f64,

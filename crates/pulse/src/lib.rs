@@ -9,11 +9,14 @@
 //!   chosen by [`BackendKind`].
 //! - [`codec`]: the wire format shared with the Python originals.
 //! - [`Pulse`]: typed publish and subscribe over the DTOs of `core-contracts`.
+//! - [`Broadcast`]: a reader that sees every entry of a stream (no group), for state every
+//!   reader needs whole.
 //! - [`ConsumerRunner`]: a supervised handler loop with acks, fails and idempotency.
 //! - [`PulseConfig`]: settings from the environment; [`PulseMetrics`]: telemetry.
 //! - `testing` (feature `testing`): the test support other crates share.
 
 pub mod backend;
+pub mod broadcast;
 pub mod codec;
 mod config;
 mod error;
@@ -27,6 +30,7 @@ pub mod telemetry;
 pub mod testing;
 mod trim_schedule;
 
+pub use broadcast::Broadcast;
 pub use backend::{Backlog, DeadLetter, EventBus, FailOutcome, Fields, RawEntry, StreamReader};
 pub use config::{BackendKind, ConfigError, Enforcement, PulseConfig, redact_url};
 pub use error::BusError;

@@ -14,7 +14,7 @@ use core_contracts::{Clock, Contract, SystemClock, WireEvent};
 
 use crate::backend::{self, Backlog, DeadLetter, EventBus, Fields};
 use crate::trim_schedule::TrimSchedule;
-use crate::{BusError, PulseConfig, PulseMetrics, Retention, StreamName, Subscription, codec};
+use crate::{Broadcast, BusError, PulseConfig, PulseMetrics, Retention, StreamName, Subscription, codec};
 
 /// A handle on the bus. Cheap to clone; clones share the backend and the metrics.
 #[derive(Clone)]
@@ -247,6 +247,13 @@ impl Pulse {
             consumer,
             reader,
         ))
+    }
+
+    /// A broadcast reader of stream `name`: it sees every entry, takes none from any other
+    /// reader, and leaves nothing in the backend (see [`Broadcast`]).
+    pub async fn broadcast<T: Contract>(&self, name: &str) -> Result<Broadcast<T>, BusError> {
+        let reader = self.bus.reader().await?;
+        Ok(Broadcast::new(self.clone(), self.stream(name), reader))
     }
 
     /// Up to `count` entries of the dead-letter stream of `name`.

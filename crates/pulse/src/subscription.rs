@@ -18,7 +18,7 @@ use core_contracts::{Contract, EventEnvelope};
 use tokio::time::Instant;
 
 use crate::backend::{FailOutcome, FailPolicy, RawEntry, StreamReader};
-use crate::codec::{self, Rejection};
+use crate::codec;
 use crate::telemetry::ConsumeCounters;
 use crate::{BusError, Pulse, StreamName};
 
@@ -156,15 +156,8 @@ impl<T: Contract> Subscription<T> {
         redelivered: bool,
     ) -> Result<Option<Delivery<T>>, BusError> {
         let config = self.pulse.config();
-        let decoded = match entry.data().map(std::str::from_utf8) {
-            None => Err(Rejection::Malformed(
-                "entry has no data field (or was trimmed while pending)".into(),
-            )),
-            Some(Err(e)) => Err(Rejection::Malformed(format!("data is not UTF-8: {e}"))),
-            Some(Ok(data)) => {
-                codec::decode::<T>(data, config.enforcement, config.max_message_bytes.get())
-            }
-        };
+        let decoded =
+            codec::decode_entry::<T>(&entry, config.enforcement, config.max_message_bytes.get());
         match decoded {
             Ok(decoded) => {
                 if !decoded.hash_ok {

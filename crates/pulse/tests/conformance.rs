@@ -1,12 +1,16 @@
 //! One conformance suite, written once, run against every backend: the in-memory bus and
 //! Redis Streams (a real server). Every case holds on both. The data-path cases (retention
 //! by acknowledgement, backlog, keep-alive, reclaim cursor, whole reads, byte-exact dead
-//! letters) live in `conformance/data_path.rs`.
+//! letters) live in `conformance/data_path.rs`, the broadcast readers' in
+//! `conformance/broadcast.rs`.
 
 mod support;
 
 #[path = "conformance/data_path.rs"]
 mod data_path;
+
+#[path = "conformance/broadcast.rs"]
+mod broadcast_cases;
 
 use std::collections::BTreeSet;
 use std::num::NonZeroUsize;
@@ -16,6 +20,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use core_contracts::{BoxError, EventEnvelope, FeedbackEvent, RateAdjustment, Track, WireEvent};
+use broadcast_cases::*;
 use data_path::*;
 use pulse::{
     CancellationToken, ConsumerRunner, Enforcement, FailOutcome, Handler, Idempotency, Pulse,
@@ -636,6 +641,9 @@ macro_rules! conformance {
                 entries_read_ahead_by_the_runner_are_not_reclaimed,
                 undecodable_entries_are_dead_lettered_and_replayed_byte_for_byte,
                 a_failed_entry_is_dead_lettered_with_every_field,
+                every_broadcast_reader_sees_every_event,
+                a_broadcast_reader_starts_from_the_recent_history,
+                a_broadcast_reader_skips_what_it_cannot_decode,
             );
         }
     };

@@ -1,17 +1,58 @@
 //! The backlog of the bars stream for the store group — entries not yet delivered plus
-//! entries delivered and not yet acknowledged — read every second and kept in the
-//! `pulse_backlog{stream="marketdata.bars",group="store"}` gauge by both services; and the
-//! start-up warning when Redis would lose unread bars in a restart.
+//! entries delivered and not yet acknowledged — kept in the
+//! `pulse_backlog{stream="marketdata.bars",group="store"}` gauge: read every second by the
+//! store, and every 100 ms by the pipeline, which also takes it as pressure (backlog
+//! admission, `MDP_MAX_BACKLOG`); and the start-up warning when Redis would lose unread bars
+//! in a restart.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use pipeline::FeedbackHandler;
 use pulse::{CancellationToken, Pulse};
 use tokio::task::JoinHandle;
 
 use super::STORE_GROUP;
 
-/// How often the backlog is read.
+/// How often the store reads the backlog.
 const EVERY: Duration = Duration::from_secs(1);
+
+/// How often the pipeline reads the backlog (one `XINFO GROUPS` each time).
+pub const ADMISSION_EVERY: Duration = Duration::from_millis(100);
+
+/// Reads the backlog every [`ADMISSION_EVERY`] and hands it to `handler` as pressure until
+/// `stop` is cancelled. While it cannot be read the last reading stands (plus what the
+/// pipeline published since), so a bus outage never lifts the limit.
+pub fn spawn_backlog_admission(
+    pulse: Pulse,
+    handler: Arc<FeedbackHandler>,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(ADMISSION_EVERY);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
+            match pulse.backlog(pulse::stream::BARS, STORE_GROUP).await {
+                Ok(backlog) => {
+                    failing = false;
+                    if let Err(error) = handler.observe_backlog(backlog.total()).await {
+                        tracing::warn!(%error, "backlog pressure not applied yet");
+                    }
+                }
+                Err(error) if !failing => {
+                    failing = true;
+                    tracing::warn!(%error, "cannot read the bars backlog");
+                }
+                Err(_) => {}
+            }
+        }
+    })
+}
 
 /// Reads the backlog every second until `stop` is cancelled.
 pub fn spawn_backlog_gauge(pulse: Pulse, stop: CancellationToken) -> JoinHandle<()> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use core_contracts::{Bar, BoxError, WireEvent};
-use pipeline::BarSubmitter;
+use pipeline::{BarSubmitter, FeedbackHandler};
 use prometheus_client::metrics::counter::Counter;
 use pulse::{CancellationToken, Pulse};
 
@@ -25,6 +25,7 @@ pub struct BarPublisher {
     counter: Counter,
     retries: Counter,
     shutdown: CancellationToken,
+    admission: Option<Arc<FeedbackHandler>>,
 }
 
 impl BarPublisher {
@@ -36,15 +37,23 @@ impl BarPublisher {
         already: u64,
         (counter, retries): (Counter, Counter),
         shutdown: CancellationToken,
-    ) -> Arc<Self> {
-        Arc::new(Self {
+    ) -> Self {
+        Self {
             pulse,
             checkpoint,
             published: AtomicU64::new(already),
             counter,
             retries,
             shutdown,
-        })
+            admission: None,
+        }
+    }
+
+    /// Also tells `handler` of each batch published, so that backlog admission holds
+    /// within one batch of `MDP_MAX_BACKLOG` rather than one backlog reading later.
+    pub fn admitting(mut self, handler: Arc<FeedbackHandler>) -> Self {
+        self.admission = Some(handler);
+        self
     }
 
     /// Bars of the source published so far, earlier runs included.
@@ -91,6 +100,11 @@ impl BarSubmitter for BarPublisher {
         }
         let n = bars.len() as u64;
         self.counter.inc_by(n);
+        if let Some(handler) = &self.admission
+            && let Err(error) = handler.published(n).await
+        {
+            tracing::warn!(%error, "backlog pressure not applied yet");
+        }
         let published = self.published.fetch_add(n, Ordering::Relaxed) + n;
         self.checkpoint.save(published).await?;
         Ok(())

@@ -56,22 +56,26 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
     {
         tracing::warn!(%error, stream = bars_key, "cannot create the store group yet");
     }
-    let side = PipelineSide::start(&settings, args.pipeline.rate, pulse.clone(), &metrics)?;
+    let side = PipelineSide::start(&settings, args.pipeline.rate, pulse.clone(), &metrics).await?;
     let stop = CancellationToken::new();
-    let publisher = BarPublisher::new(
-        pulse.clone(),
-        checkpoint,
-        already,
-        (
-            metrics.pipeline_published.clone(),
-            metrics.pipeline_publish_retries.clone(),
-        ),
-        stop.clone(),
+    let publisher = Arc::new(
+        BarPublisher::new(
+            pulse.clone(),
+            checkpoint,
+            already,
+            (
+                metrics.pipeline_published.clone(),
+                metrics.pipeline_publish_retries.clone(),
+            ),
+            stop.clone(),
+        )
+        .admitting(Arc::clone(&side.handler)),
     );
 
     let recorder = Arc::clone(&side.recorder);
     let provider = side.provider.clone();
     let bus = pulse.clone();
+    let known = Arc::clone(&side.handler);
     let state = HttpState::new("pipeline", env!("CARGO_PKG_VERSION"))
         .with_metrics(metrics.registry())
         .with_readiness(
@@ -79,6 +83,13 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
             Arc::new(move || {
                 let bus = bus.clone();
                 async move { super::bus_ready(&bus).await }
+            }),
+        )
+        .with_readiness(
+            "store",
+            Arc::new(move || {
+                let handler = Arc::clone(&known);
+                async move { handler.store_known().await }
             }),
         )
         .with_components(Arc::new(move || {
@@ -93,7 +104,11 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
             }]
         }));
     let (addr, server) = http::serve(router(state), args.port, stop.clone()).await?;
-    let backlog = super::backlog::spawn_backlog_gauge(pulse.clone(), stop.clone());
+    let backlog = super::backlog::spawn_backlog_admission(
+        pulse.clone(),
+        Arc::clone(&side.handler),
+        stop.clone(),
+    );
     tracing::info!(
         %addr,
         resumed_after = already,

@@ -62,26 +62,28 @@ pub async fn run_pulse(args: PulseArgs) -> anyhow::Result<()> {
         }
         PulseCommand::Stats => {
             let streams = [
-                (pulse::stream::FEEDBACK, pipeline::feedback::GROUP),
+                (pulse::stream::FEEDBACK, ""),
                 (pulse::stream::RATE_ADJUSTMENT, ""),
                 (pulse::stream::BARS, STORE_GROUP),
             ];
             println!(
-                "{:<36} {:>10} {:>8} {:>10}  group",
-                "stream", "length", "dlq", "pending"
+                "{:<36} {:>10} {:>8} {:>10} {:>10}  group",
+                "stream", "length", "dlq", "pending", "backlog"
             );
             for (name, group) in streams {
                 let stream = pulse.stream(name);
                 let bus = pulse.backend();
                 let len = bus.len(stream.key()).await.context("cannot read the bus")?;
                 let dlq = bus.len(&stream.dlq_key()).await.unwrap_or(0);
-                let pending = match group {
+                let backlog = match group {
                     "" => None,
-                    g => bus.pending(stream.key(), g).await.ok(),
+                    g => bus.backlog(stream.key(), g).await.ok(),
                 };
-                let pending = pending.map_or("-".to_owned(), |p| p.to_string());
+                let (pending, backlog) = backlog.map_or(("-".to_owned(), "-".to_owned()), |b| {
+                    (b.pending.to_string(), b.total().to_string())
+                });
                 println!(
-                    "{:<36} {len:>10} {dlq:>8} {pending:>10}  {group}",
+                    "{:<36} {len:>10} {dlq:>8} {pending:>10} {backlog:>10}  {group}",
                     stream.full()
                 );
             }

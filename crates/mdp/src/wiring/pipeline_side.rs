@@ -102,15 +102,18 @@ pub struct PipelineSide {
     pub rates: Arc<RateCoordinator>,
     /// The scale history.
     pub recorder: Arc<ScaleRecorder>,
+    /// The feedback handler steering the rate (stores' levels, no-store policy, backlog).
+    pub handler: Arc<FeedbackHandler>,
     consumer: JoinHandle<RunnerReport>,
     ticker: JoinHandle<()>,
     shutdown: CancellationToken,
 }
 
 impl PipelineSide {
-    /// Registers the provider (`rate` overriding its refill rate) and starts consuming
-    /// feedback from `pulse`.
-    pub fn start(
+    /// Registers the provider (`rate` overriding its refill rate), puts the no-store level
+    /// in force, replays the feedback stream's recent history (so that the level of every
+    /// live store is known before a bar is published) and starts following it.
+    pub async fn start(
         settings: &PipelineSettings,
         rate: Option<f64>,
         pulse: Pulse,
@@ -142,18 +145,33 @@ impl PipelineSide {
             )
             .with_metrics(metrics.pipeline.clone()),
         );
-        let ticker = handler.spawn_ticker();
-        let shutdown = CancellationToken::new();
-        let consumer = FeedbackConsumer::new(
+        handler
+            .tick()
+            .await
+            .context("cannot put the no-store level in force")?;
+        let mut consumer = FeedbackConsumer::new(
             pulse,
             Arc::clone(&handler),
             settings.feedback.consumer_name.clone(),
-        )
-        .spawn(shutdown.clone());
+        );
+        match consumer.catch_up().await {
+            Ok(events) => tracing::info!(
+                events,
+                stores = handler.coordinators().await.len(),
+                "feedback history replayed"
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the feedback history yet; retrying");
+            }
+        }
+        let ticker = handler.spawn_ticker();
+        let shutdown = CancellationToken::new();
+        let consumer = consumer.spawn(shutdown.clone());
         Ok(Self {
             provider,
             rates,
             recorder,
+            handler,
             consumer,
             ticker,
             shutdown,

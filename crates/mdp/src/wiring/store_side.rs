@@ -28,6 +28,7 @@ pub struct StoreSide {
     /// The sink it writes to.
     pub sink: Arc<dyn Sink>,
     publisher: AttachedSubscriber,
+    goodbye: Arc<PulseFeedbackPublisher>,
     heartbeat: JoinHandle<()>,
 }
 
@@ -141,7 +142,7 @@ impl StoreSide {
         let attached = feedback.attach("pulse", publisher.clone());
         let heartbeat = spawn_heartbeat(
             feedback.clone(),
-            publisher,
+            Arc::clone(&publisher),
             settings.feedback.heartbeat,
             shutdown,
         );
@@ -150,18 +151,24 @@ impl StoreSide {
             feedback,
             sink,
             publisher: attached,
+            goodbye: Arc::clone(&publisher),
             heartbeat,
         })
     }
 
     /// Stops the coordinator, writing every accepted bar for at most `grace`; what is still
     /// unwritten then is dead-lettered or abandoned as `leftover` says. Then lets the last
-    /// feedback events go out and closes the sink.
+    /// feedback events go out, says goodbye (pipelines drop this store at once) and closes
+    /// the sink.
     pub async fn stop_within(self, grace: Duration, leftover: Leftover) -> CoordinatorStats {
         let stats = self.coordinator.stop_within(grace, leftover).await;
         self.heartbeat.abort();
         self.feedback.close();
         self.publisher.join().await;
+        let last = self.coordinator.current_event();
+        if let Err(error) = self.goodbye.publish_goodbye(last).await {
+            tracing::warn!(%error, "cannot say goodbye: pipelines will notice the silence");
+        }
         if let Err(error) = self.sink.close().await {
             tracing::warn!(%error, "closing the sink failed");
         }

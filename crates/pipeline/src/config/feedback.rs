@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::ConfigError;
 use super::env::{Env, invalid};
-use crate::feedback::{ScalePolicy, Windows};
+use crate::feedback::{ScalePolicy, WhenNoStore, Windows};
 
 /// Whether feedback is applied (default true).
 pub const ENABLE_FEEDBACK: &str = "MDP_FB_ENABLE_FEEDBACK";
@@ -22,10 +22,18 @@ pub const SCALE_HARD: &str = "MDP_FB_SCALE_HARD";
 pub const HEARTBEAT_SEC: &str = "MDP_FB_HEARTBEAT_SEC";
 /// Seconds of silence after which a store coordinator is forgotten (default 300).
 pub const FORGET_AFTER_SEC: &str = "MDP_FB_FORGET_AFTER_SEC";
-/// This process's consumer name in the `pipeline` group of the feedback stream (default
-/// `pipeline-{pid}-{8 hex digits}`, fixed for the life of the process); must be unique
-/// among the running pipelines.
+/// The name this pipeline's feedback reader goes by in logs (default
+/// `pipeline-{pid}-{8 hex digits}`, fixed for the life of the process). Every pipeline reads
+/// every feedback event, whatever its name.
 pub const CONSUMER_NAME: &str = "MDP_FB_CONSUMER_NAME";
+/// What the pipeline does while it knows no live store: `pause` (default), `soft` or `ok`.
+pub const WHEN_NO_STORE: &str = "MDP_FB_WHEN_NO_STORE";
+/// Backlog of the bars stream for the store group (undelivered + pending) above which the
+/// pipeline holds; above half of it, it goes soft (default 50000).
+pub const MAX_BACKLOG: &str = "MDP_MAX_BACKLOG";
+
+/// Default [`MAX_BACKLOG`]: about 15 MB of bars in Redis.
+pub const DEFAULT_MAX_BACKLOG: u64 = 50_000;
 
 /// How the pipeline reacts to the stores' feedback.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,8 +48,12 @@ pub struct FeedbackSettings {
     pub heartbeat: Duration,
     /// Staleness window (three heartbeats) and forget-after.
     pub windows: Windows,
-    /// Consumer name in the `pipeline` group of the feedback stream, unique per process.
+    /// The feedback reader's name in logs.
     pub consumer_name: String,
+    /// What holds while no live store is known.
+    pub when_no_store: WhenNoStore,
+    /// Backlog of the bars stream above which the pipeline holds.
+    pub max_backlog: u64,
 }
 
 impl Default for FeedbackSettings {
@@ -53,6 +65,8 @@ impl Default for FeedbackSettings {
             heartbeat: Duration::from_secs(5),
             windows: Windows::default(),
             consumer_name: default_consumer_name().to_owned(),
+            when_no_store: WhenNoStore::default(),
+            max_backlog: DEFAULT_MAX_BACKLOG,
         }
     }
 }
@@ -100,6 +114,12 @@ impl FeedbackSettings {
             )
         })?;
         let consumer_name = env.name(CONSUMER_NAME, default_consumer_name())?;
+        let when_no_store = env.parse(
+            WHEN_NO_STORE,
+            defaults.when_no_store,
+            "must be pause, soft or ok",
+        )?;
+        let max_backlog = env.count(MAX_BACKLOG, defaults.max_backlog)?;
         Ok(Self {
             enabled,
             provider_name,
@@ -107,6 +127,8 @@ impl FeedbackSettings {
             heartbeat,
             windows,
             consumer_name,
+            when_no_store,
+            max_backlog,
         })
     }
 }

@@ -1,100 +1,146 @@
-//! `FeedbackConsumer`: the pipeline's consumer of `{ns}.telemetry.feedback` on the Pulse bus,
-//! a supervised [`pulse::ConsumerRunner`] in group [`GROUP`] feeding the [`FeedbackHandler`].
+//! `FeedbackConsumer`: the pipeline's reader of `{ns}.telemetry.feedback`, a broadcast
+//! reader ([`pulse::Broadcast`]) feeding the [`FeedbackHandler`].
 //!
-//! Delivery is at-least-once: an event is acknowledged only after the handler succeeded, a
-//! handler error sends it back for redelivery (and, after `PULSE_MAX_DELIVERIES`, to the
-//! dead-letter stream), and an idempotency LRU of handled entry ids keeps a redelivered
-//! event from being applied twice.
+//! Feedback is a broadcast of state, not work to share: every pipeline (and any observer)
+//! reads every event through a read cursor of its own, with no consumer group, so none takes
+//! events from another and nothing is left in Redis when one goes. At start it replays the
+//! stream's recent history ([`HISTORY`] entries; events older than the staleness window are
+//! refused by the handler), so that it knows the current level of every live store before
+//! the pipeline publishes. A bus error makes it back off, reopen and replay the history
+//! again: an event missed meanwhile is superseded by the stores' heartbeats.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use async_trait::async_trait;
-use core_contracts::{BoxError, EventEnvelope, FeedbackEvent};
-use pulse::{CancellationToken, ConsumerRunner, Handler, Idempotency, Pulse, RunnerReport};
+use core_contracts::{EventEnvelope, FeedbackEvent};
+use pulse::{Broadcast, BusError, CancellationToken, Pulse, RunnerReport};
 use tokio::task::JoinHandle;
 
 use super::FeedbackHandler;
 use crate::telemetry;
 
-/// The consumer group of every pipeline on the feedback stream.
-pub const GROUP: &str = "pipeline";
+/// Entries of the feedback stream replayed at start: enough for the last staleness window
+/// of many stores (each heartbeats every 5 s).
+pub const HISTORY: usize = 1000;
 
-/// Each decoded feedback event goes to [`FeedbackHandler::handle`]; an error (the rate
-/// controller refused the adjustment) makes the runner fail the entry for redelivery.
-#[async_trait]
-impl Handler<FeedbackEvent> for FeedbackHandler {
-    async fn handle(&self, event: &EventEnvelope<FeedbackEvent>) -> Result<(), BoxError> {
-        let outcome = FeedbackHandler::handle(self, event.payload.clone()).await?;
-        tracing::debug!(id = event.id, ?outcome, "feedback event handled");
-        Ok(())
-    }
-}
+/// Longest back-off between attempts to reopen the stream after a bus error.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Reads the feedback stream as one consumer of group [`GROUP`] and hands every event to a
-/// [`FeedbackHandler`].
+/// Reads every feedback event and hands it to a [`FeedbackHandler`].
 ///
-/// Run it with [`FeedbackConsumer::run`] (or [`FeedbackConsumer::spawn`]) until the shutdown
-/// token is cancelled; bus errors are logged and the subscription is re-opened with backoff.
-/// The handler's silence ticker is separate: start it with
-/// [`FeedbackHandler::spawn_ticker`].
+/// [`FeedbackConsumer::catch_up`] replays the recent history (call it before the pipeline
+/// publishes); [`FeedbackConsumer::run`] (or [`FeedbackConsumer::spawn`]) follows the stream
+/// until the shutdown token is cancelled. The handler's silence ticker is separate: start it
+/// with [`FeedbackHandler::spawn_ticker`].
 #[derive(Debug)]
 pub struct FeedbackConsumer {
     pulse: Pulse,
     handler: Arc<FeedbackHandler>,
-    consumer_name: String,
-    seen: Option<Arc<Idempotency>>,
+    name: String,
+    reader: Option<Broadcast<FeedbackEvent>>,
+    report: RunnerReport,
 }
 
 impl FeedbackConsumer {
-    /// A consumer named `consumer_name` (unique per process, see
-    /// [`crate::config::FeedbackSettings::consumer_name`]) on `pulse`'s feedback stream.
-    pub fn new(
-        pulse: Pulse,
-        handler: Arc<FeedbackHandler>,
-        consumer_name: impl Into<String>,
-    ) -> Self {
+    /// A consumer on `pulse`'s feedback stream, called `name` in logs (see
+    /// [`crate::config::FeedbackSettings::consumer_name`]).
+    pub fn new(pulse: Pulse, handler: Arc<FeedbackHandler>, name: impl Into<String>) -> Self {
         Self {
             pulse,
             handler,
-            consumer_name: consumer_name.into(),
-            seen: None,
+            name: name.into(),
+            reader: None,
+            report: RunnerReport::default(),
         }
     }
 
-    /// Remembers handled ids in `seen` instead of a private LRU sized by
-    /// `PULSE_IDEMPOTENCY_CAPACITY` (e.g. one set shared by successive consumers).
-    pub fn with_idempotency(mut self, seen: Arc<Idempotency>) -> Self {
-        self.seen = Some(seen);
-        self
-    }
-
-    /// The consumer name.
+    /// The consumer's name.
     pub fn consumer_name(&self) -> &str {
-        &self.consumer_name
+        &self.name
     }
 
-    /// Consumes until `shutdown` is cancelled, finishing the event in hand; returns what was
-    /// done.
-    pub async fn run(self, shutdown: CancellationToken) -> RunnerReport {
+    /// Opens the stream and applies its recent history; returns how many events were
+    /// handled. On an error the stream is opened again by [`FeedbackConsumer::run`].
+    pub async fn catch_up(&mut self) -> Result<usize, BusError> {
+        let mut reader = self
+            .pulse
+            .broadcast::<FeedbackEvent>(pulse::stream::FEEDBACK)
+            .await?;
+        let history = reader.history(HISTORY).await?;
+        let n = history.len();
+        self.handle_all(history).await;
+        self.reader = Some(reader);
+        Ok(n)
+    }
+
+    /// Follows the stream until `shutdown` is cancelled; returns what was done
+    /// (`duplicates` and `dead_lettered` stay 0: a broadcast reader has neither).
+    pub async fn run(mut self, shutdown: CancellationToken) -> RunnerReport {
         let stream = self.pulse.stream(pulse::stream::FEEDBACK);
-        telemetry::feedback_consumer_started(stream.full(), GROUP, &self.consumer_name);
-        let mut runner = ConsumerRunner::<FeedbackEvent, _>::new(
-            self.pulse,
-            pulse::stream::FEEDBACK,
-            GROUP,
-            &self.consumer_name,
-            self.handler,
-        );
-        if let Some(seen) = self.seen {
-            runner = runner.with_idempotency(seen);
+        telemetry::feedback_consumer_started(stream.full(), &self.name);
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_cancelled() {
+            let error = match self.follow(&shutdown, &mut backoff).await {
+                Ok(()) => break,
+                Err(error) => error,
+            };
+            self.reader = None;
+            self.report.restarts += 1;
+            tracing::warn!(stream = stream.full(), consumer = self.name, %error, ?backoff,
+                "feedback consumer reopening after a bus error");
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
-        let report = runner.run(shutdown).await;
-        telemetry::feedback_consumer_stopped(stream.full(), &self.consumer_name, &report);
-        report
+        telemetry::feedback_consumer_stopped(stream.full(), &self.name, &self.report);
+        self.report
     }
 
     /// Spawns [`FeedbackConsumer::run`] on the current tokio runtime.
     pub fn spawn(self, shutdown: CancellationToken) -> JoinHandle<RunnerReport> {
         tokio::spawn(self.run(shutdown))
+    }
+
+    async fn follow(
+        &mut self,
+        shutdown: &CancellationToken,
+        backoff: &mut Duration,
+    ) -> Result<(), BusError> {
+        if self.reader.is_none() {
+            self.catch_up().await?;
+            *backoff = Duration::from_millis(100);
+        }
+        loop {
+            let Some(reader) = self.reader.as_mut() else {
+                return Ok(());
+            };
+            let batch = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return Ok(()),
+                batch = reader.try_next_batch() => batch?,
+            };
+            if !batch.is_empty() {
+                *backoff = Duration::from_millis(100);
+                self.handle_all(batch).await;
+            }
+        }
+    }
+
+    async fn handle_all(&mut self, events: Vec<EventEnvelope<FeedbackEvent>>) {
+        for event in events {
+            match self.handler.handle_envelope(&event).await {
+                Ok(outcome) => {
+                    self.report.handled += 1;
+                    tracing::debug!(id = event.id, ?outcome, "feedback event handled");
+                }
+                Err(error) => {
+                    // The level is admitted; applying it is retried by the next event or tick.
+                    self.report.failed += 1;
+                    tracing::warn!(id = event.id, %error, "feedback not applied yet");
+                }
+            }
+        }
     }
 }

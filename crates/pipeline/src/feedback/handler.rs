@@ -5,13 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use core_contracts::{BackpressureLevel, Clock, FeedbackEvent, RateAdjustment, RateController};
+use core_contracts::{
+    BackpressureLevel, Clock, EventEnvelope, FeedbackEvent, LEAVING_HEADER, RateAdjustment,
+    RateController,
+};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use super::{
-    AdjustmentSink, Admission, CoordinatorView, FeedbackError, ScalePolicy, Windows, admit,
-    aggregate,
+    AdjustmentSink, Admission, Cause, CoordinatorView, FeedbackError, ScalePolicy, WhenNoStore,
+    Windows, admit, aggregate, backlog_level, decide,
 };
 use crate::TokioClock;
 use crate::config::FeedbackSettings;
@@ -24,6 +27,8 @@ pub enum HandleOutcome {
     Applied(RateAdjustment),
     /// The event was admitted; the level in force is unchanged.
     Unchanged,
+    /// The store said goodbye and was dropped; the level in force is unchanged.
+    Left,
     /// The event was not used.
     Ignored(IgnoreReason),
 }
@@ -54,6 +59,8 @@ struct State {
     views: BTreeMap<String, CoordinatorView>,
     sources: BTreeSet<String>,
     applied: Option<BackpressureLevel>,
+    cause: Option<&'static str>,
+    backlog: u64,
 }
 
 /// Turns the stores' feedback into one provider's budget scale.
@@ -71,6 +78,8 @@ pub struct FeedbackHandler {
     enabled: bool,
     policy: ScalePolicy,
     windows: Windows,
+    when_no_store: WhenNoStore,
+    max_backlog: u64,
     tick_every: Duration,
     rate: Arc<dyn RateController>,
     sink: Arc<dyn AdjustmentSink>,
@@ -104,6 +113,8 @@ impl FeedbackHandler {
             enabled: settings.enabled,
             policy: settings.policy,
             windows: settings.windows,
+            when_no_store: settings.when_no_store,
+            max_backlog: settings.max_backlog,
             tick_every: settings.heartbeat.min(Duration::from_secs(1)),
             rate,
             sink,
@@ -171,6 +182,89 @@ impl FeedbackHandler {
             (None, Some(reason)) => HandleOutcome::Ignored(reason),
             (None, None) => HandleOutcome::Unchanged,
         })
+    }
+
+    /// Handles one event as it came off the bus: a goodbye (header `leaving: true`) drops
+    /// its store at once, anything else goes to [`FeedbackHandler::handle`].
+    pub async fn handle_envelope(
+        &self,
+        event: &EventEnvelope<FeedbackEvent>,
+    ) -> Result<HandleOutcome, FeedbackError> {
+        if event.meta.headers.get(LEAVING_HEADER).map(String::as_str) == Some("true") {
+            return self.handle_goodbye(&event.payload).await;
+        }
+        self.handle(event.payload.clone()).await
+    }
+
+    /// Drops the store coordinator of `event`, which stopped gracefully; a goodbye older than
+    /// the staleness window (replayed history) is ignored like any stale event.
+    pub async fn handle_goodbye(
+        &self,
+        event: &FeedbackEvent,
+    ) -> Result<HandleOutcome, FeedbackError> {
+        if !self.enabled {
+            return Ok(HandleOutcome::Ignored(IgnoreReason::Disabled));
+        }
+        let mut state = self.state.lock().await;
+        if admit(None, event, self.clock.unix_seconds(), &self.windows) == Admission::Stale {
+            self.ignored(event, IgnoreReason::Stale);
+            return Ok(HandleOutcome::Ignored(IgnoreReason::Stale));
+        }
+        if state.views.remove(&event.coordinator_id).is_some() {
+            self.metrics.coordinator_left(&self.provider, &event.coordinator_id);
+        }
+        let now = self.clock.elapsed();
+        let applied = self.reconcile(&mut state, now, Some(event.ts)).await?;
+        Ok(applied.map_or(HandleOutcome::Left, HandleOutcome::Applied))
+    }
+
+    /// Takes `backlog` (entries of the bars stream not yet written: undelivered plus pending
+    /// in the store group) as pressure: soft above half of `MDP_MAX_BACKLOG`, hard above it.
+    /// Returns the adjustment applied, if the level changed.
+    pub async fn observe_backlog(
+        &self,
+        backlog: u64,
+    ) -> Result<Option<RateAdjustment>, FeedbackError> {
+        let mut state = self.state.lock().await;
+        state.backlog = backlog;
+        self.metrics.backlog(&self.provider, backlog);
+        if !self.enabled {
+            return Ok(None);
+        }
+        let now = self.clock.elapsed();
+        self.reconcile(&mut state, now, None).await
+    }
+
+    /// Adds `n` bars just published to the backlog last observed, so that the pipeline holds
+    /// within one batch of the limit rather than one backlog reading later.
+    pub async fn published(&self, n: u64) -> Result<Option<RateAdjustment>, FeedbackError> {
+        let backlog = self.state.lock().await.backlog.saturating_add(n);
+        self.observe_backlog(backlog).await
+    }
+
+    /// The backlog last observed (plus what was published since).
+    pub async fn backlog(&self) -> u64 {
+        self.state.lock().await.backlog
+    }
+
+    /// Whether a live store is known (heard within the forget-after window); while none is,
+    /// the `MDP_FB_WHEN_NO_STORE` policy holds.
+    pub async fn store_known(&self) -> bool {
+        let state = self.state.lock().await;
+        let now = self.clock.elapsed();
+        aggregate(
+            state.views.iter().map(|(id, view)| (id.as_str(), view)),
+            now,
+            &self.windows,
+        )
+        .decided_by
+        .is_some()
+    }
+
+    /// What puts the level last applied in force (`store`, `no_store`, `backlog`,
+    /// `nothing`), if any was applied.
+    pub async fn cause(&self) -> Option<&'static str> {
+        self.state.lock().await.cause
     }
 
     /// Re-evaluates the level at the current time: silent coordinators turn soft, long-silent
@@ -250,19 +344,27 @@ impl FeedbackHandler {
                 .sum();
             self.metrics.queue_depth(source, depth);
         }
-        if state.applied == Some(agg.level) || (state.applied.is_none() && agg.decided_by.is_none())
+        let decision = decide(
+            &agg,
+            self.when_no_store,
+            backlog_level(state.backlog, self.max_backlog),
+        );
+        self.metrics
+            .no_store(&self.provider, decision.cause == Cause::NoStore);
+        if state.applied == Some(decision.level)
+            || (state.applied.is_none() && decision.cause == Cause::Nothing)
         {
             return Ok(None);
         }
         let ts = event_ts.unwrap_or_else(|| self.clock.unix_seconds());
         let mut adjustment = RateAdjustment::new(
             self.provider.clone(),
-            self.policy.scale_for(agg.level),
-            agg.level,
+            self.policy.scale_for(decision.level),
+            decision.level,
             ts,
         )?;
-        if let Some(id) = agg.decided_by {
-            adjustment = adjustment.with_coordinator(id);
+        if let Cause::Store(id) = &decision.cause {
+            adjustment = adjustment.with_coordinator(id.clone());
         }
         self.rate
             .apply(adjustment.clone())
@@ -271,8 +373,10 @@ impl FeedbackHandler {
                 provider: self.provider.clone(),
                 source,
             })?;
-        state.applied = Some(agg.level);
-        self.metrics.adjustment_applied(&adjustment);
+        state.applied = Some(decision.level);
+        state.cause = Some(decision.cause.as_str());
+        self.metrics
+            .adjustment_applied(&adjustment, decision.cause.as_str(), state.backlog);
         if let Err(error) = self.sink.publish(&adjustment).await {
             self.metrics
                 .adjustment_publish_failed(&self.provider, &error);

@@ -1,4 +1,5 @@
-//! Feedback from the stores: the pure control law ([`aggregate`], [`ScalePolicy`]), the
+//! Feedback from the stores: the pure control law ([`aggregate`], [`decide`] with the
+//! no-store policy and the backlog, [`ScalePolicy`]), the
 //! [`FeedbackHandler`] that applies it to a [`core_contracts::RateController`], the Pulse
 //! [`FeedbackConsumer`] that feeds it and the [`PulseAdjustmentSink`] that publishes what it
 //! applied.
@@ -8,6 +9,7 @@ mod consumer;
 mod error;
 mod handler;
 mod policy;
+mod pressure;
 mod pulse_sink;
 mod sink;
 mod windows;
@@ -15,10 +17,11 @@ mod windows;
 pub use aggregate::{
     Admission, Aggregate, CoordinatorView, Liveness, admit, aggregate, counted_level, liveness,
 };
-pub use consumer::{FeedbackConsumer, GROUP};
+pub use consumer::{FeedbackConsumer, HISTORY};
 pub use error::FeedbackError;
 pub use handler::{FeedbackHandler, HandleOutcome, IgnoreReason};
 pub use policy::ScalePolicy;
+pub use pressure::{Cause, Decision, WhenNoStore, backlog_level, decide};
 pub use pulse_sink::PulseAdjustmentSink;
 pub use sink::{AdjustmentSink, ChannelSink, NoopSink};
 pub use windows::Windows;

@@ -364,6 +364,22 @@ impl EventBus for InMemoryBus {
         Ok(())
     }
 
+    async fn read_latest(&self, key: &str, count: usize) -> Result<Vec<RawEntry>, BusError> {
+        let state = self.lock();
+        let Some(stream) = state.streams.get(key) else {
+            return Ok(Vec::new());
+        };
+        let skip = stream.entries.len().saturating_sub(count);
+        Ok(stream
+            .entries
+            .range(skip..)
+            .map(|(seq, fields)| RawEntry {
+                id: entry_id(*seq),
+                fields: fields.as_ref().clone(),
+            })
+            .collect())
+    }
+
     async fn len(&self, key: &str) -> Result<u64, BusError> {
         Ok(self
             .lock()
@@ -479,6 +495,42 @@ impl StreamReader for MemoryReader {
                             id: entry_id(*seq),
                             fields: fields.as_ref().clone(),
                         }
+                    })
+                    .collect();
+                if !fresh.is_empty() {
+                    return Ok(fresh);
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    async fn read_after(
+        &mut self,
+        key: &str,
+        after: &str,
+        count: usize,
+        block: Duration,
+    ) -> Result<Vec<RawEntry>, BusError> {
+        let after = parse_id(after)?;
+        let deadline = Instant::now() + block;
+        loop {
+            let notify = self.lock().stream(key).notify.clone();
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.lock();
+                let entries = &state.stream(key).entries;
+                let start = entries.partition_point(|(seq, _)| *seq <= after);
+                let fresh: Vec<RawEntry> = entries
+                    .range(start..)
+                    .take(count)
+                    .map(|(seq, fields)| RawEntry {
+                        id: entry_id(*seq),
+                        fields: fields.as_ref().clone(),
                     })
                     .collect();
                 if !fresh.is_empty() {

@@ -129,6 +129,10 @@ pub trait EventBus: Send + Sync + 'static {
     /// Deletes entries of the dead-letter stream of `key` (after a replay).
     async fn remove_dead_letters(&self, key: &str, ids: &[String]) -> Result<(), BusError>;
 
+    /// The newest `count` entries of `key`, oldest first (no group involved: a broadcast
+    /// reader's history).
+    async fn read_latest(&self, key: &str, count: usize) -> Result<Vec<RawEntry>, BusError>;
+
     /// Number of entries retained in `key`.
     async fn len(&self, key: &str) -> Result<u64, BusError>;
 
@@ -175,6 +179,16 @@ pub trait StreamReader: Send + Sync {
         key: &str,
         group: &str,
         consumer: &str,
+        count: usize,
+        block: Duration,
+    ) -> Result<Vec<RawEntry>, BusError>;
+
+    /// Entries of `key` after id `after` (`0-0` for the start), without any group, waiting
+    /// up to `block` for at least one: a broadcast read, so every reader sees every entry.
+    async fn read_after(
+        &mut self,
+        key: &str,
+        after: &str,
         count: usize,
         block: Duration,
     ) -> Result<Vec<RawEntry>, BusError>;

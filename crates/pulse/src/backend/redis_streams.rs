@@ -21,10 +21,13 @@ use super::{EventBus, FailOutcome, FailPolicy, StreamReader};
 use crate::config::redact_url;
 use crate::{BusError, PulseConfig, Retention};
 
+mod reader;
 mod reply;
 
+use reader::RedisReader;
+
 use reply::{
-    GroupInfo, as_int, as_string, parse_entries, parse_groups, parse_read_reply, pending_count,
+    GroupInfo, as_int, as_string, parse_entries, parse_groups, pending_count,
 };
 
 /// Longest a non-blocking command may take before the caller gets an error.
@@ -484,6 +487,16 @@ impl EventBus for RedisStreamsBus {
             .map(drop)
     }
 
+    async fn read_latest(&self, key: &str, count: usize) -> Result<Vec<RawEntry>, BusError> {
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("XREVRANGE");
+        cmd.arg(key).arg("+").arg("-").arg("COUNT").arg(count);
+        let reply: Value = self.run("XREVRANGE", cmd.query_async(&mut conn)).await?;
+        let mut entries = parse_entries(&reply);
+        entries.reverse();
+        Ok(entries)
+    }
+
     async fn len(&self, key: &str) -> Result<u64, BusError> {
         let mut conn = self.conn.clone();
         self.run("XLEN", redis::cmd("XLEN").arg(key).query_async(&mut conn))
@@ -538,105 +551,3 @@ impl EventBus for RedisStreamsBus {
     }
 }
 
-/// A reader with its own connection, so its blocking `XREADGROUP` delays nothing else, and
-/// its `XAUTOCLAIM` cursor per stream and group.
-struct RedisReader {
-    conn: ConnectionManager,
-    url: String,
-    claim_cursors: HashMap<(String, String), String>,
-}
-
-#[async_trait]
-impl StreamReader for RedisReader {
-    async fn read_pending(
-        &mut self,
-        key: &str,
-        group: &str,
-        consumer: &str,
-        after: &str,
-        count: usize,
-    ) -> Result<Vec<RawEntry>, BusError> {
-        let mut cmd = redis::cmd("XREADGROUP");
-        cmd.arg("GROUP")
-            .arg(group)
-            .arg(consumer)
-            .arg("COUNT")
-            .arg(count)
-            .arg("STREAMS")
-            .arg(key)
-            .arg(after);
-        let reply: Value =
-            bounded(&self.url, "XREADGROUP", cmd.query_async(&mut self.conn)).await?;
-        Ok(parse_read_reply(&reply))
-    }
-
-    async fn read_new(
-        &mut self,
-        key: &str,
-        group: &str,
-        consumer: &str,
-        count: usize,
-        block: Duration,
-    ) -> Result<Vec<RawEntry>, BusError> {
-        let mut cmd = redis::cmd("XREADGROUP");
-        cmd.arg("GROUP")
-            .arg(group)
-            .arg(consumer)
-            .arg("COUNT")
-            .arg(count)
-            .arg("BLOCK")
-            .arg(block.as_millis().max(1) as u64)
-            .arg("STREAMS")
-            .arg(key)
-            .arg(">");
-        let timeout = block + COMMAND_TIMEOUT;
-        match tokio::time::timeout(timeout, cmd.query_async::<Value>(&mut self.conn)).await {
-            Ok(reply) => Ok(parse_read_reply(&reply?)),
-            Err(_) => Err(BusError::Unavailable(format!(
-                "XREADGROUP on {} timed out after {timeout:?}",
-                self.url
-            ))),
-        }
-    }
-
-    async fn claim_idle(
-        &mut self,
-        key: &str,
-        group: &str,
-        consumer: &str,
-        min_idle: Duration,
-        count: usize,
-    ) -> Result<Vec<RawEntry>, BusError> {
-        let cursor_key = (key.to_owned(), group.to_owned());
-        let cursor = self
-            .claim_cursors
-            .get(&cursor_key)
-            .map_or("0-0", String::as_str);
-        let mut cmd = redis::cmd("XAUTOCLAIM");
-        cmd.arg(key)
-            .arg(group)
-            .arg(consumer)
-            .arg(min_idle.as_millis() as u64)
-            .arg(cursor)
-            .arg("COUNT")
-            .arg(count);
-        let reply: Value =
-            bounded(&self.url, "XAUTOCLAIM", cmd.query_async(&mut self.conn)).await?;
-        let Value::Array(parts) = reply else {
-            return Ok(Vec::new());
-        };
-        let next = parts
-            .first()
-            .and_then(as_string)
-            .unwrap_or_else(|| "0-0".to_owned());
-        self.claim_cursors.insert(cursor_key, next);
-        let mut entries = parts.get(1).map(parse_entries).unwrap_or_default();
-        if let Some(Value::Array(deleted)) = parts.get(2) {
-            entries.extend(deleted.iter().filter_map(as_string).map(|id| RawEntry {
-                id,
-                fields: Vec::new(),
-            }));
-        }
-        Ok(entries)
-    }
-}

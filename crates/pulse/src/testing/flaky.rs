@@ -126,6 +126,9 @@ impl EventBus for FlakyBus {
     async fn remove_dead_letters(&self, key: &str, ids: &[String]) -> Result<(), BusError> {
         self.inner.remove_dead_letters(key, ids).await
     }
+    async fn read_latest(&self, key: &str, count: usize) -> Result<Vec<RawEntry>, BusError> {
+        self.inner.read_latest(key, count).await
+    }
     async fn len(&self, key: &str) -> Result<u64, BusError> {
         self.inner.len(key).await
     }

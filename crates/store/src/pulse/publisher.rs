@@ -3,7 +3,9 @@
 //! and `utilization` (`{:.6}`).
 
 use async_trait::async_trait;
-use core_contracts::{BoxError, FeedbackEvent, FeedbackPublisher, WireEvent};
+use core_contracts::{
+    BoxError, FeedbackEvent, FeedbackPublisher, LEAVING_HEADER, REASON_LEAVING, WireEvent,
+};
 use pulse::{BusError, Pulse};
 
 /// Publishes feedback events on `{ns}.telemetry.feedback`. Attach it to the
@@ -52,6 +54,17 @@ impl PulseFeedbackPublisher {
     /// Publishes `event`; returns the entry id.
     pub async fn publish_event(&self, event: &FeedbackEvent) -> Result<String, BusError> {
         let wire = self.envelope(event)?;
+        self.pulse
+            .publish_event(pulse::stream::FEEDBACK, &wire)
+            .await
+    }
+
+    /// Publishes the coordinator's goodbye: `event` (its current state) with reason
+    /// `store_stopping` and header `leaving: true`, so that pipelines drop it at once.
+    /// Publish it after the coordinator's last event.
+    pub async fn publish_goodbye(&self, event: FeedbackEvent) -> Result<String, BusError> {
+        let event = event.with_reason(REASON_LEAVING);
+        let wire = self.envelope(&event)?.with_header(LEAVING_HEADER, "true");
         self.pulse
             .publish_event(pulse::stream::FEEDBACK, &wire)
             .await
