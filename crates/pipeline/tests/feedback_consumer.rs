@@ -1,25 +1,23 @@
 //! The Pulse feedback consumer, on the in-memory bus and on Redis Streams (a real server):
-//! events are applied exactly once however often they are delivered, refused adjustments
-//! are redelivered and then dead-lettered, and applied adjustments are published.
+//! every pipeline hears every event, a pipeline that starts late knows every live store's
+//! level from the stream's history before it publishes, a store's goodbye drops it at once,
+//! and applied adjustments are published.
 
 mod support;
 
 use std::future::Future;
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use core_contracts::{
-    BackpressureLevel, Contract, FeedbackEvent, RateAdjustment, Track, WireEvent,
+    BackpressureLevel, Contract, FeedbackEvent, LEAVING_HEADER, RateAdjustment, Track,
 };
 use pipeline::config::FeedbackSettings;
-use pipeline::feedback::{
-    FeedbackConsumer, FeedbackHandler, GROUP, HandleOutcome, PulseAdjustmentSink,
-};
+use pipeline::feedback::{FeedbackConsumer, FeedbackHandler, PulseAdjustmentSink};
 use pipeline::rate::{ProviderConfig, RateCoordinator, RateCoordinatorAdapter};
 use pulse::stream::{FEEDBACK, RATE_ADJUSTMENT};
-use pulse::{CancellationToken, Delivery, Idempotency, Pulse, Subscription};
+use pulse::{CancellationToken, Delivery, Pulse, Subscription};
 use support::RecordingController;
 use support::bus::Harness;
 use tokio::time::Instant;
@@ -28,13 +26,20 @@ const DEADLINE: Duration = Duration::from_secs(10);
 const PROVIDER: &str = "ibkr";
 const STORE: &str = "bars-coord";
 
-/// A soft report from the store coordinator, stamped now.
-fn soft_event() -> FeedbackEvent {
-    let now = SystemTime::now()
+fn now() -> f64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("after the epoch")
-        .as_secs_f64();
-    FeedbackEvent::new(STORE, 800, 1000, BackpressureLevel::Soft, now).expect("valid event")
+        .as_secs_f64()
+}
+
+/// A report from store coordinator `id` at `level`, stamped now.
+fn report(id: &str, level: BackpressureLevel) -> FeedbackEvent {
+    FeedbackEvent::new(id, 800, 1000, level, now()).expect("valid event")
+}
+
+fn soft_event() -> FeedbackEvent {
+    report(STORE, BackpressureLevel::Soft)
 }
 
 /// A rate coordinator for [`PROVIDER`] and a handler adjusting it, publishing to `pulse`.
@@ -49,6 +54,10 @@ fn coordinated_handler(pulse: &Pulse) -> (Arc<RateCoordinator>, Arc<FeedbackHand
         Arc::new(PulseAdjustmentSink::new(pulse.clone())),
     );
     (coordinator, Arc::new(handler))
+}
+
+fn scale(coordinator: &RateCoordinator) -> f64 {
+    coordinator.get_provider_state(PROVIDER).expect("known").scale
 }
 
 /// Polls `condition` until it holds; fails the test after [`DEADLINE`].
@@ -75,85 +84,128 @@ async fn next<T: Contract>(sub: &mut Subscription<T>) -> Delivery<T> {
     }
 }
 
-async fn pending(pulse: &Pulse, name: &str) -> u64 {
+async fn publish(pulse: &Pulse, event: &FeedbackEvent) {
     pulse
-        .backend()
-        .pending(pulse.stream(name).key(), GROUP)
-        .await
-        .expect("pending count")
-}
-
-async fn stream_len(pulse: &Pulse, name: &str) -> u64 {
-    pulse
-        .backend()
-        .len(pulse.stream(name).key())
-        .await
-        .expect("stream length")
-}
-
-async fn a_soft_event_delivered_twice_is_applied_once(h: Harness) {
-    let pulse = h.pulse();
-    let (coordinator, handler) = coordinated_handler(&pulse);
-    let seen = Arc::new(Idempotency::new(NonZeroUsize::new(100).expect("non-zero")));
-    let event = soft_event();
-    let id = pulse
-        .publish(FEEDBACK, &event, Some(STORE))
+        .publish(FEEDBACK, event, Some(&event.coordinator_id))
         .await
         .expect("publishes");
+}
 
-    // A first consumer of the group handles the event, marks it handled, and dies before
-    // its ack reaches the bus.
-    {
-        let mut doomed = pulse
-            .subscribe::<FeedbackEvent>(FEEDBACK, GROUP, "doomed")
-            .await
-            .expect("subscribes");
-        let first = next(&mut doomed).await;
-        assert_eq!(first.id(), id);
-        assert!(!first.redelivered);
-        let outcome = handler
-            .handle(first.envelope.payload.clone())
-            .await
-            .expect("handled");
-        assert!(matches!(outcome, HandleOutcome::Applied(_)), "{outcome:?}");
-        seen.mark(first.id());
-    }
-    assert_eq!(pending(&pulse, FEEDBACK).await, 1, "never acked");
+async fn goodbye(pulse: &Pulse, event: &FeedbackEvent) {
+    let wire = pulse
+        .seal(event, Some(&event.coordinator_id))
+        .expect("seals")
+        .with_header(LEAVING_HEADER, "true");
+    pulse.publish_event(FEEDBACK, &wire).await.expect("publishes");
+}
 
-    // The consumer reclaims the entry after the idle timeout: delivered a second time.
+async fn every_pipeline_applies_every_event(h: Harness) {
+    let pulse = h.pulse();
     let stop = CancellationToken::new();
-    let task = FeedbackConsumer::new(pulse.clone(), handler.clone(), "pipeline-test")
-        .with_idempotency(seen)
-        .spawn(stop.clone());
-    wait_until("the redelivered entry is acked", || async {
-        pending(&pulse, FEEDBACK).await == 0
+    let mut pipelines = Vec::new();
+    for name in ["pipeline-a", "pipeline-b"] {
+        let (coordinator, handler) = coordinated_handler(&pulse);
+        let task = FeedbackConsumer::new(pulse.clone(), handler, name).spawn(stop.clone());
+        pipelines.push((coordinator, task));
+    }
+    for (level, expected) in [
+        (BackpressureLevel::Hard, 0.0),
+        (BackpressureLevel::Ok, 1.0),
+        (BackpressureLevel::Soft, 0.5),
+        (BackpressureLevel::Hard, 0.0),
+    ] {
+        publish(&pulse, &report(STORE, level)).await;
+        for (coordinator, _) in &pipelines {
+            wait_until(&format!("every pipeline at {level}"), || async {
+                scale(coordinator) == expected
+            })
+            .await;
+        }
+    }
+    stop.cancel();
+    for (_, task) in pipelines {
+        let report = task.await.expect("consumer task");
+        assert_eq!((report.handled, report.failed), (4, 0), "{report:?}");
+    }
+    let groups = pulse
+        .backend()
+        .backlog(pulse.stream(FEEDBACK).key(), "pipeline")
+        .await
+        .expect("backlog");
+    assert_eq!(groups.pending, 0, "no group holds feedback entries");
+}
+
+async fn a_late_pipeline_knows_every_live_store_before_it_publishes(h: Harness) {
+    let pulse = h.pulse();
+    let stale = FeedbackEvent::new("long-gone", 1, 1000, BackpressureLevel::Hard, now() - 3600.0)
+        .expect("valid event");
+    publish(&pulse, &stale).await;
+    publish(&pulse, &report("store-a", BackpressureLevel::Ok)).await;
+    publish(&pulse, &report("store-b", BackpressureLevel::Soft)).await;
+    publish(&pulse, &report("store-a", BackpressureLevel::Hard)).await;
+
+    let (coordinator, handler) = coordinated_handler(&pulse);
+    handler.tick().await.expect("ticks");
+    assert_eq!(scale(&coordinator), 0.0, "no store known yet: holding");
+    let mut consumer = FeedbackConsumer::new(pulse.clone(), Arc::clone(&handler), "late");
+    assert_eq!(consumer.catch_up().await.expect("replays history"), 4);
+    let known = handler.coordinators().await;
+    assert_eq!(
+        known
+            .iter()
+            .map(|(id, view)| (id.as_str(), view.level))
+            .collect::<Vec<_>>(),
+        vec![
+            ("store-a", BackpressureLevel::Hard),
+            ("store-b", BackpressureLevel::Soft),
+        ],
+        "the newest level of each live store; the stale one ignored"
+    );
+    assert_eq!(scale(&coordinator), 0.0, "store-a is hard");
+
+    let stop = CancellationToken::new();
+    let task = consumer.spawn(stop.clone());
+    publish(&pulse, &report("store-a", BackpressureLevel::Ok)).await;
+    wait_until("store-a's recovery is heard", || async {
+        scale(&coordinator) == 0.5
     })
     .await;
     stop.cancel();
-    let report = task.await.expect("consumer task");
-    assert_eq!(
-        (report.duplicates, report.handled, report.failed),
-        (1, 0, 0),
-        "{report:?}"
-    );
-
-    let state = coordinator.get_provider_state(PROVIDER).expect("known");
-    assert_eq!(state.scale, 0.5);
-    assert_eq!(state.pressure, BackpressureLevel::Soft);
-    assert_eq!(
-        stream_len(&pulse, RATE_ADJUSTMENT).await,
-        1,
-        "one adjustment published"
-    );
-    let mut observer = pulse
-        .subscribe::<RateAdjustment>(RATE_ADJUSTMENT, "observer", "o1")
-        .await
-        .expect("subscribes");
-    let adjustment = next(&mut observer).await.envelope.payload;
-    assert_eq!((adjustment.scale, adjustment.ts), (0.5, event.ts));
+    task.await.expect("consumer task");
 }
 
-async fn a_refused_adjustment_is_redelivered_then_dead_lettered(h: Harness) {
+async fn a_goodbye_drops_its_store_at_once(h: Harness) {
+    let pulse = h.pulse();
+    let (coordinator, handler) = coordinated_handler(&pulse);
+    let stop = CancellationToken::new();
+    let task = FeedbackConsumer::new(pulse.clone(), Arc::clone(&handler), "p").spawn(stop.clone());
+    publish(&pulse, &report("store-a", BackpressureLevel::Soft)).await;
+    publish(&pulse, &report("store-b", BackpressureLevel::Ok)).await;
+    wait_until("both stores are known", || async {
+        handler.coordinators().await.len() == 2
+    })
+    .await;
+    assert_eq!(scale(&coordinator), 0.5);
+    goodbye(&pulse, &report("store-a", BackpressureLevel::Soft)).await;
+    wait_until("store-a is dropped", || async {
+        scale(&coordinator) == 1.0
+    })
+    .await;
+    assert_eq!(
+        handler.coordinators().await.keys().collect::<Vec<_>>(),
+        vec!["store-b"]
+    );
+    goodbye(&pulse, &report("store-b", BackpressureLevel::Ok)).await;
+    wait_until("the last store left: holding", || async {
+        scale(&coordinator) == 0.0
+    })
+    .await;
+    assert!(!handler.store_known().await);
+    stop.cancel();
+    task.await.expect("consumer task");
+}
+
+async fn a_refused_adjustment_is_applied_by_the_next_tick(h: Harness) {
     let pulse = h.pulse();
     let controller = Arc::new(RecordingController::default());
     controller.fail.store(true, Ordering::SeqCst);
@@ -162,48 +214,20 @@ async fn a_refused_adjustment_is_redelivered_then_dead_lettered(h: Harness) {
         controller.clone(),
         Arc::new(PulseAdjustmentSink::new(pulse.clone())),
     ));
-    let event = soft_event();
-    let id = pulse
-        .publish(FEEDBACK, &event, Some(STORE))
-        .await
-        .expect("publishes");
-
+    publish(&pulse, &soft_event()).await;
     let stop = CancellationToken::new();
-    let task = FeedbackConsumer::new(pulse.clone(), handler, "pipeline-test").spawn(stop.clone());
-    wait_until("the event is dead-lettered", || async {
-        !pulse
-            .dead_letters(FEEDBACK, 10)
-            .await
-            .expect("lists dead letters")
-            .is_empty()
+    let task = FeedbackConsumer::new(pulse.clone(), Arc::clone(&handler), "p").spawn(stop.clone());
+    wait_until("the adjustment was refused", || async {
+        controller.refused.load(Ordering::SeqCst) >= 1
     })
     .await;
+    assert!(controller.applied().is_empty());
+    controller.fail.store(false, Ordering::SeqCst);
+    handler.tick().await.expect("ticks");
+    assert_eq!(controller.scales(), vec![0.5], "the admitted level, applied");
     stop.cancel();
     let report = task.await.expect("consumer task");
-
-    let max = u64::from(pulse.config().max_deliveries.get());
-    assert_eq!(
-        (report.failed, report.dead_lettered, report.handled),
-        (max, 1, 0),
-        "{report:?}"
-    );
-    assert_eq!(controller.refused.load(Ordering::SeqCst), max);
-    assert!(controller.applied().is_empty());
-    let dead = pulse.dead_letters(FEEDBACK, 10).await.expect("lists");
-    assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].original_id, id);
-    assert_eq!(u64::from(dead[0].deliveries), max);
-    assert!(dead[0].reason.contains("not applied"), "{}", dead[0].reason);
-    let wire: WireEvent<FeedbackEvent> =
-        serde_json::from_str(&dead[0].data_text()).expect("original data intact");
-    assert_eq!(wire.payload, event.for_track(Track::V1));
-    assert_eq!(wire.key.as_deref(), Some(STORE));
-    assert_eq!(pending(&pulse, FEEDBACK).await, 0);
-    assert_eq!(
-        stream_len(&pulse, RATE_ADJUSTMENT).await,
-        0,
-        "nothing applied"
-    );
+    assert_eq!(report.failed, 1, "{report:?}");
 }
 
 async fn the_published_adjustment_carries_the_event_ts(h: Harness, track: Track) {
@@ -212,10 +236,7 @@ async fn the_published_adjustment_carries_the_event_ts(h: Harness, track: Track)
     let stop = CancellationToken::new();
     let task = FeedbackConsumer::new(pulse.clone(), handler, "pipeline-test").spawn(stop.clone());
     let event = soft_event();
-    pulse
-        .publish(FEEDBACK, &event, Some(STORE))
-        .await
-        .expect("publishes");
+    publish(&pulse, &event).await;
 
     let mut observer = pulse
         .subscribe::<RateAdjustment>(RATE_ADJUSTMENT, "observer", "o1")
@@ -231,11 +252,6 @@ async fn the_published_adjustment_carries_the_event_ts(h: Harness, track: Track)
     assert_eq!(published.key.as_deref(), Some(PROVIDER));
     assert_eq!(published.meta.schema_id, RateAdjustment::SCHEMA_ID);
     assert_eq!(published.meta.track, track);
-
-    wait_until("the event is acked", || async {
-        pending(&pulse, FEEDBACK).await == 0
-    })
-    .await;
     stop.cancel();
     let report = task.await.expect("consumer task");
     assert_eq!((report.handled, report.failed), (1, 0), "{report:?}");
@@ -259,7 +275,7 @@ async fn the_consumer_stops_promptly_when_cancelled(h: Harness) {
         .await
         .expect("stops before the deadline")
         .expect("consumer task");
-    assert_eq!(report.handled + report.failed + report.duplicates, 0);
+    assert_eq!(report.handled + report.failed, 0);
 }
 
 macro_rules! on_every_backend {
@@ -281,8 +297,10 @@ macro_rules! on_every_backend {
 macro_rules! cases {
     ($backend:ident, $harness:expr) => {
         on_every_backend!($backend, $harness;
-            a_soft_event_delivered_twice_is_applied_once,
-            a_refused_adjustment_is_redelivered_then_dead_lettered,
+            every_pipeline_applies_every_event,
+            a_late_pipeline_knows_every_live_store_before_it_publishes,
+            a_goodbye_drops_its_store_at_once,
+            a_refused_adjustment_is_applied_by_the_next_tick,
             the_published_adjustment_decodes_on_v1_with_the_event_ts,
             the_published_adjustment_decodes_on_v2_with_its_coordinator,
             the_consumer_stops_promptly_when_cancelled,

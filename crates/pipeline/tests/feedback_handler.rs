@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use core_contracts::{BackpressureLevel, FeedbackEvent, RateAdjustment};
 use pipeline::config::FeedbackSettings;
-use pipeline::feedback::{ChannelSink, FeedbackHandler, HandleOutcome, IgnoreReason, NoopSink};
+use pipeline::feedback::{
+    ChannelSink, FeedbackHandler, HandleOutcome, IgnoreReason, NoopSink, WhenNoStore,
+};
 use pipeline::rate::{ProviderConfig, RateCoordinator, RateCoordinatorAdapter};
 use pipeline::{PipelineMetrics, PipelineSettings, TokioClock};
 use prometheus_client::encoding::text::encode;
@@ -160,11 +162,85 @@ async fn on_v2_the_sequence_number_orders_events() {
 
 #[tokio::test(start_paused = true)]
 async fn an_event_already_stale_on_arrival_is_ignored() {
-    let rig = rig();
+    // MDP_FB_WHEN_NO_STORE=ok, so that ignoring the event changes nothing at all.
+    let rig = rig_with(FeedbackSettings {
+        when_no_store: WhenNoStore::Ok,
+        ..FeedbackSettings::default()
+    });
     advance(Duration::from_secs(60)).await;
     let outcome = handle(&rig, event("a", Hard, 30.0)).await;
     assert_eq!(outcome, HandleOutcome::Ignored(IgnoreReason::Stale));
     assert!(rig.controller.applied().is_empty());
+    assert!(rig.handler.coordinators().await.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_no_store_known_the_pipeline_holds_until_one_is_heard() {
+    let cases = [
+        (WhenNoStore::Pause, Some(0.0)),
+        (WhenNoStore::Soft, Some(0.5)),
+        (WhenNoStore::Ok, None),
+    ];
+    for (policy, held_at) in cases {
+        let rig = rig_with(FeedbackSettings {
+            when_no_store: policy,
+            ..FeedbackSettings::default()
+        });
+        let applied = rig.handler.tick().await.expect("ticks");
+        assert_eq!(applied.map(|a| a.scale), held_at, "{policy:?}");
+        assert!(!rig.handler.store_known().await);
+        assert_eq!(no_store_gauge(&rig.metrics), i64::from(held_at.is_some()));
+        let outcome = handle(&rig, event("a", Fine, 0.0)).await;
+        assert!(
+            matches!(outcome, HandleOutcome::Applied(ref a) if a.scale == 1.0),
+            "{policy:?}: {outcome:?}"
+        );
+        assert!(rig.handler.store_known().await);
+        assert_eq!(no_store_gauge(&rig.metrics), 0);
+        assert_eq!(rig.handler.cause().await, Some("store"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_bars_backlog_is_pressure_soft_above_half_and_hard_above_the_limit() {
+    let rig = rig_with(FeedbackSettings {
+        max_backlog: 1000,
+        ..FeedbackSettings::default()
+    });
+    handle(&rig, event("a", Fine, 0.0)).await;
+    let cases = [
+        (400, None),
+        (501, Some((Soft, 0.5))),
+        (1000, None),
+        (1001, Some((Hard, 0.0))),
+        (600, Some((Soft, 0.5))),
+        (0, Some((Fine, 1.0))),
+    ];
+    for (backlog, change) in cases {
+        let applied = rig.handler.observe_backlog(backlog).await.expect("observed");
+        assert_eq!(
+            applied.as_ref().map(|a| (a.reason, a.scale)),
+            change,
+            "backlog {backlog}"
+        );
+        if let Some(a) = applied.filter(|a| a.reason != Fine) {
+            assert_eq!(a.coordinator_id, None, "the backlog, not a store, holds");
+            assert_eq!(rig.handler.cause().await, Some("backlog"));
+        }
+    }
+    // Bars published since the last reading count at once.
+    rig.handler.observe_backlog(900).await.expect("observed");
+    let applied = rig.handler.published(500).await.expect("counted");
+    assert_eq!(applied.map(|a| a.reason), Some(Hard));
+    assert_eq!(rig.handler.backlog().await, 1400);
+    assert_eq!(backlog_gauge(&rig.metrics), 1400);
+    // A store's hard outranks a soft backlog, and names the store.
+    rig.handler.observe_backlog(600).await.expect("observed");
+    let outcome = handle(&rig, event("a", Hard, 1.0)).await;
+    assert!(
+        matches!(outcome, HandleOutcome::Applied(ref a) if a.coordinator_id.as_deref() == Some("a")),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -215,9 +291,11 @@ async fn the_ticker_notices_a_silence_when_no_event_arrives() {
     assert_eq!(rig.controller.scales(), vec![0.0, 0.5]);
     advance(Duration::from_secs(285)).await;
     settle().await;
-    assert_eq!(rig.controller.scales(), vec![0.0, 0.5, 1.0]);
+    // Forgotten, no store is known any more: the pipeline holds (MDP_FB_WHEN_NO_STORE).
+    assert_eq!(rig.controller.scales(), vec![0.0, 0.5, 0.0]);
     let forgotten = rig.controller.applied()[2].clone();
     assert_eq!((forgotten.coordinator_id, forgotten.ts), (None, T0 + 300.0));
+    assert_eq!(rig.handler.cause().await, Some("no_store"));
     ticker.abort();
 }
 
@@ -323,6 +401,24 @@ fn exposition(metrics: &PipelineMetrics) -> String {
 fn forgotten_count(metrics: &PipelineMetrics) -> u64 {
     metrics
         .coordinators_forgotten
+        .get_or_create(&pipeline::telemetry::ProviderLabels {
+            provider: "ibkr".into(),
+        })
+        .get()
+}
+
+fn no_store_gauge(metrics: &PipelineMetrics) -> i64 {
+    metrics
+        .no_store
+        .get_or_create(&pipeline::telemetry::ProviderLabels {
+            provider: "ibkr".into(),
+        })
+        .get()
+}
+
+fn backlog_gauge(metrics: &PipelineMetrics) -> i64 {
+    metrics
+        .bars_backlog
         .get_or_create(&pipeline::telemetry::ProviderLabels {
             provider: "ibkr".into(),
         })

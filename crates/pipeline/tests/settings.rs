@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pipeline::PipelineSettings;
 use pipeline::config::{ConfigError, SourceKind};
+use pipeline::feedback::WhenNoStore;
 use support::env;
 
 fn read(pairs: &[(&str, &str)]) -> Result<PipelineSettings, ConfigError> {
@@ -19,6 +20,8 @@ fn defaults_apply_when_nothing_is_set() {
     assert!(fb.enabled);
     assert_eq!(fb.provider_name, "ibkr");
     assert_eq!(fb.heartbeat, Duration::from_secs(5));
+    assert_eq!(fb.when_no_store, WhenNoStore::Pause, "fail closed");
+    assert_eq!(fb.max_backlog, 50_000);
     assert_eq!(fb.windows.stale_after(), Duration::from_secs(15));
     assert_eq!(fb.windows.forget_after(), Duration::from_secs(300));
     assert_eq!(
@@ -46,8 +49,12 @@ fn every_value_is_read() {
         ("MDP_SOURCE_CSV_PATH", "bars.csv"),
         ("MDP_SOURCE_BATCH_SIZE", "100"),
         ("MDP_SOURCE_MAX_BARS", "1000"),
+        ("MDP_FB_WHEN_NO_STORE", "soft"),
+        ("MDP_MAX_BACKLOG", "20000"),
     ])
     .expect("valid");
+    assert_eq!(settings.feedback.when_no_store, WhenNoStore::Soft);
+    assert_eq!(settings.feedback.max_backlog, 20_000);
     assert_eq!(
         settings.feedback.windows.stale_after(),
         Duration::from_secs(6)
@@ -79,6 +86,9 @@ fn a_bad_value_names_its_variable() {
         &[("MDP_FB_CONSUMER_NAME", "")],
         &[("MDP_FB_CONSUMER_NAME", "   ")],
         &[("MDP_FB_CONSUMER_NAME", "two words")],
+        &[("MDP_FB_WHEN_NO_STORE", "hold")],
+        &[("MDP_MAX_BACKLOG", "0")],
+        &[("MDP_MAX_BACKLOG", "lots")],
     ];
     for pairs in cases {
         let (var, _) = pairs[0];

@@ -156,7 +156,8 @@ mod tests {
             (100, 100, Soft),
             (101, 100, Hard),
             (u64::MAX, 100, Hard),
-            (1, 1, Ok),
+            (0, 1, Ok),
+            (1, 1, Soft),
             (2, 1, Hard),
         ];
         for (backlog, max, level) in cases {
