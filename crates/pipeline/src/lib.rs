@@ -7,7 +7,7 @@
 //!                          ▲ set_budget_scale
 //!                RateCoordinatorAdapter (RateController)
 //!                          ▲ RateAdjustment
-//! Pulse {ns}.telemetry.feedback ──▶ FeedbackConsumer (group `pipeline`)
+//! Pulse {ns}.telemetry.feedback ──▶ FeedbackConsumer (broadcast read)
 //!        ──▶ FeedbackHandler (aggregate, policy) ──▶ AdjustmentSink
 //!                                   PulseAdjustmentSink ──▶ {ns}.telemetry.rate_adjustment
 //! ```

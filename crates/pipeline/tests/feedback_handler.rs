@@ -234,6 +234,14 @@ async fn the_bars_backlog_is_pressure_soft_above_half_and_hard_above_the_limit()
     assert_eq!(applied.map(|a| a.reason), Some(Hard));
     assert_eq!(rig.handler.backlog().await, 1400);
     assert_eq!(backlog_gauge(&rig.metrics), 1400);
+    // A reading started before a publish finished does not lose that publish.
+    let mark = rig.handler.published_mark().await;
+    rig.handler.published(300).await.expect("counted");
+    rig.handler
+        .observe_backlog_since(800, mark)
+        .await
+        .expect("observed");
+    assert_eq!(rig.handler.backlog().await, 1100);
     // A store's hard outranks a soft backlog, and names the store.
     rig.handler.observe_backlog(600).await.expect("observed");
     let outcome = handle(&rig, event("a", Hard, 1.0)).await;

@@ -133,6 +133,7 @@ impl Target<'_> {
         )
         .expect("starts the store side");
         let pipeline = PipelineSide::start(&self.pipeline, Some(UNLIMITED), pulse, &metrics)
+            .await
             .expect("starts the pipeline side");
         let submitter = CoordinatorSubmitter::new(store.coordinator.clone());
         let pump = Pump::new(

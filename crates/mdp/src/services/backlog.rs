@@ -37,10 +37,11 @@ pub fn spawn_backlog_admission(
                 () = stop.cancelled() => return,
                 _ = ticker.tick() => {}
             }
+            let mark = handler.published_mark().await;
             match pulse.backlog(pulse::stream::BARS, STORE_GROUP).await {
                 Ok(backlog) => {
                     failing = false;
-                    if let Err(error) = handler.observe_backlog(backlog.total()).await {
+                    if let Err(error) = handler.observe_backlog_since(backlog.total(), mark).await {
                         tracing::warn!(%error, "backlog pressure not applied yet");
                     }
                 }

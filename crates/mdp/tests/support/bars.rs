@@ -34,8 +34,18 @@ pub fn by_key(bars: impl IntoIterator<Item = Bar>) -> Bars {
 
 /// The first `n` bars of the pipeline's default synthetic source (or of `csv`).
 pub fn source(n: Option<u64>, csv: Option<&Path>) -> Bars {
-    let settings =
-        PipelineSettings::from_lookup(&|_: &str| None).expect("default pipeline settings");
+    source_with(n, csv, &[])
+}
+
+/// The first `n` bars of the synthetic source (or of `csv`) under the pipeline settings
+/// `env` (e.g. `MDP_SOURCE_SYMBOLS`).
+pub fn source_with(n: Option<u64>, csv: Option<&Path>, env: &[(&str, &str)]) -> Bars {
+    let lookup = |var: &str| {
+        env.iter()
+            .find(|(k, _)| *k == var)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    let settings = PipelineSettings::from_lookup(&lookup).expect("pipeline settings");
     let flags = PipelineFlags {
         bars: n,
         duration: None,

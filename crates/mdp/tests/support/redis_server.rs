@@ -65,6 +65,39 @@ impl RedisServer {
             .unwrap_or(0)
     }
 
+    /// The backlog of `group` on stream `key`: entries not yet delivered (`lag`) plus
+    /// entries pending; 0 when the stream or group does not exist yet.
+    pub fn backlog(&self, key: &str, group: &str) -> u64 {
+        let Ok(mut con) = redis::Client::open(self.url()).and_then(|c| c.get_connection()) else {
+            return 0;
+        };
+        let Ok(groups) = redis::cmd("XINFO")
+            .arg("GROUPS")
+            .arg(key)
+            .query::<Vec<Vec<redis::Value>>>(&mut con)
+        else {
+            return 0;
+        };
+        for fields in groups {
+            let pairs: Vec<(String, redis::Value)> = fields
+                .chunks(2)
+                .filter_map(|kv| Some((redis::from_redis_value(kv[0].clone()).ok()?, kv.get(1)?.clone())))
+                .collect();
+            let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            let named = get("name").and_then(|v| redis::from_redis_value::<String>(v).ok());
+            if named.as_deref() != Some(group) {
+                continue;
+            }
+            let count = |name: &str| {
+                get(name)
+                    .and_then(|v| redis::from_redis_value::<u64>(v).ok())
+                    .unwrap_or(0)
+            };
+            return count("lag") + count("pending");
+        }
+        0
+    }
+
     /// Kills the server with SIGKILL and waits for it to exit.
     pub fn kill(&mut self) {
         self.0.kill();

@@ -61,6 +61,7 @@ struct State {
     applied: Option<BackpressureLevel>,
     cause: Option<&'static str>,
     backlog: u64,
+    published: u64,
 }
 
 /// Turns the stores' feedback into one provider's budget scale.
@@ -225,21 +226,51 @@ impl FeedbackHandler {
         &self,
         backlog: u64,
     ) -> Result<Option<RateAdjustment>, FeedbackError> {
+        let mark = self.published_mark().await;
+        self.observe_backlog_since(backlog, mark).await
+    }
+
+    /// Like [`FeedbackHandler::observe_backlog`] for a reading started when
+    /// [`FeedbackHandler::published_mark`] was `mark`: bars published since then are added,
+    /// so a reading that raced a publish never makes the backlog look smaller than it is.
+    pub async fn observe_backlog_since(
+        &self,
+        reading: u64,
+        mark: u64,
+    ) -> Result<Option<RateAdjustment>, FeedbackError> {
         let mut state = self.state.lock().await;
+        let since = state.published.saturating_sub(mark);
+        self.set_backlog(&mut state, reading.saturating_add(since))
+            .await
+    }
+
+    /// Adds `n` bars just published to the backlog last observed, so that the pipeline holds
+    /// within one batch of the limit rather than one backlog reading later.
+    pub async fn published(&self, n: u64) -> Result<Option<RateAdjustment>, FeedbackError> {
+        let mut state = self.state.lock().await;
+        state.published = state.published.saturating_add(n);
+        let backlog = state.backlog.saturating_add(n);
+        self.set_backlog(&mut state, backlog).await
+    }
+
+    /// Bars published so far (through [`FeedbackHandler::published`]): take it just before
+    /// reading the backlog, for [`FeedbackHandler::observe_backlog_since`].
+    pub async fn published_mark(&self) -> u64 {
+        self.state.lock().await.published
+    }
+
+    async fn set_backlog(
+        &self,
+        state: &mut State,
+        backlog: u64,
+    ) -> Result<Option<RateAdjustment>, FeedbackError> {
         state.backlog = backlog;
         self.metrics.backlog(&self.provider, backlog);
         if !self.enabled {
             return Ok(None);
         }
         let now = self.clock.elapsed();
-        self.reconcile(&mut state, now, None).await
-    }
-
-    /// Adds `n` bars just published to the backlog last observed, so that the pipeline holds
-    /// within one batch of the limit rather than one backlog reading later.
-    pub async fn published(&self, n: u64) -> Result<Option<RateAdjustment>, FeedbackError> {
-        let backlog = self.state.lock().await.backlog.saturating_add(n);
-        self.observe_backlog(backlog).await
+        self.reconcile(state, now, None).await
     }
 
     /// The backlog last observed (plus what was published since).
