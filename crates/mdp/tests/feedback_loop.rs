@@ -49,15 +49,8 @@ fn pipeline(world: &World, name: &str, port: u16, args: &[&str], env: &[(&str, &
 /// `mdp store` on `port` writing to `sink` instead of the world's sink.
 fn store_on(world: &World, name: &str, port: u16, sink: &str) -> Proc {
     let port = port.to_string();
-    let cmd: Command = world.command(&[
-        "store",
-        "--port",
-        &port,
-        "--consumer",
-        name,
-        "--sink",
-        sink,
-    ]);
+    let cmd: Command =
+        world.command(&["store", "--port", &port, "--consumer", name, "--sink", sink]);
     Proc::spawn(name, cmd, world.dir.path())
 }
 
@@ -67,7 +60,9 @@ fn both(ports: [u16; 2], want: f64) -> bool {
 
 #[test]
 fn while_one_store_is_hard_every_pipeline_holds_and_a_restarted_one_knows_it_first() {
-    let Some(world) = World::postgres() else { return };
+    let Some(world) = World::postgres() else {
+        return;
+    };
     let (world, mut proxy) = world.through_proxy();
     let Db::Postgres(schema) = &world.db else {
         unreachable!("a PostgreSQL world")
@@ -99,8 +94,7 @@ fn while_one_store_is_hard_every_pipeline_holds_and_a_restarted_one_knows_it_fir
 
     proxy.cut();
     let held = wait_until(LONG, || {
-        both([p1, p2], 0.0)
-            && metric(&metrics(pa), "mds_coord_circuit_state", "") == Some(1.0)
+        both([p1, p2], 0.0) && metric(&metrics(pa), "mds_coord_circuit_state", "") == Some(1.0)
     });
     assert!(
         held,
@@ -111,7 +105,8 @@ fn while_one_store_is_hard_every_pipeline_holds_and_a_restarted_one_knows_it_fir
     );
     for p in [&first, &second] {
         assert!(
-            p.log().contains("coordinator_id=\"store-a\"") || p.log().contains("coordinator_id=store-a"),
+            p.log().contains("coordinator_id=\"store-a\"")
+                || p.log().contains("coordinator_id=store-a"),
             "{} names store-a as the cause:\n{}",
             p.name,
             p.log()
@@ -127,7 +122,11 @@ fn while_one_store_is_hard_every_pipeline_holds_and_a_restarted_one_knows_it_fir
         metric(&m, "pipeline_feedback_coordinators", "fresh") == Some(2.0)
             && metric(&m, "pipeline_rate_scale_factor", "ibkr") == Some(0.0)
     });
-    assert!(known, "the restarted pipeline learns both stores:\n{}", first.log());
+    assert!(
+        known,
+        "the restarted pipeline learns both stores:\n{}",
+        first.log()
+    );
     assert_eq!(
         world.redis.len(BARS_KEY),
         before,
@@ -168,10 +167,15 @@ fn a_store_stopped_with_sigterm_is_dropped_at_once_and_blamed_for_nothing() {
     let mut store_a = world.store("store-a", &[], &[]);
     let store_b = world.store("store-b", &[], &[]);
     let port = free_port();
-    let mut pipe = pipeline(&world, "pipeline", port, &["--bars", "20000", "--rate", "2000"], &[]);
-    let fresh = |n: f64| {
-        metric(&metrics(port), "pipeline_feedback_coordinators", "fresh") == Some(n)
-    };
+    let mut pipe = pipeline(
+        &world,
+        "pipeline",
+        port,
+        &["--bars", "20000", "--rate", "2000"],
+        &[],
+    );
+    let fresh =
+        |n: f64| metric(&metrics(port), "pipeline_feedback_coordinators", "fresh") == Some(n);
     assert!(
         wait_until(LONG, || fresh(2.0) && world.rows() >= 1000),
         "{}",
@@ -213,20 +217,31 @@ fn a_store_stopped_with_sigterm_is_dropped_at_once_and_blamed_for_nothing() {
 fn a_pipeline_started_before_any_store_publishes_nothing_until_one_is_heard() {
     let Some(world) = World::new() else { return };
     let port = free_port();
-    let mut pipe = pipeline(&world, "pipeline", port, &["--bars", "5000", "--rate", "5000"], &[]);
+    let mut pipe = pipeline(
+        &world,
+        "pipeline",
+        port,
+        &["--bars", "5000", "--rate", "5000"],
+        &[],
+    );
     let holding = wait_until(LONG, || {
         let ready = http_get_status(port, "/readyz");
         ready.is_some_and(|(code, body)| code == 503 && body.contains("store"))
             && metric(&metrics(port), "pipeline_feedback_no_store", "ibkr") == Some(1.0)
     });
-    assert!(holding, "not ready and holding without a store:\n{}", pipe.log());
+    assert!(
+        holding,
+        "not ready and holding without a store:\n{}",
+        pipe.log()
+    );
     assert_eq!(published(port), Some(0.0));
     assert_eq!(world.redis.len(BARS_KEY), 0, "nothing published");
     assert!(pipe.log().contains("no live store known"), "{}", pipe.log());
 
     let store = world.store("store-a", &[], &[]);
     assert!(
-        wait_until(LONG, || http_get_status(port, "/readyz").is_some_and(|(c, _)| c == 200)),
+        wait_until(LONG, || http_get_status(port, "/readyz")
+            .is_some_and(|(c, _)| c == 200)),
         "ready once a store is heard"
     );
     finish(&mut pipe);
@@ -242,7 +257,13 @@ fn with_every_store_killed_the_backlog_stays_bounded_and_nothing_is_lost() {
     let port = free_port();
     let n = 150_000u64;
     let count = n.to_string();
-    let mut pipe = pipeline(&world, "pipeline", port, &["--bars", &count, "--rate", "20000"], &[]);
+    let mut pipe = pipeline(
+        &world,
+        "pipeline",
+        port,
+        &["--bars", &count, "--rate", "20000"],
+        &[],
+    );
     assert!(world.wait_rows(10_000, LONG), "{}", pipe.log());
     store_a.kill9();
     store_b.kill9();

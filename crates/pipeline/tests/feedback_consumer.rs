@@ -57,7 +57,10 @@ fn coordinated_handler(pulse: &Pulse) -> (Arc<RateCoordinator>, Arc<FeedbackHand
 }
 
 fn scale(coordinator: &RateCoordinator) -> f64 {
-    coordinator.get_provider_state(PROVIDER).expect("known").scale
+    coordinator
+        .get_provider_state(PROVIDER)
+        .expect("known")
+        .scale
 }
 
 /// Polls `condition` until it holds; fails the test after [`DEADLINE`].
@@ -96,7 +99,10 @@ async fn goodbye(pulse: &Pulse, event: &FeedbackEvent) {
         .seal(event, Some(&event.coordinator_id))
         .expect("seals")
         .with_header(LEAVING_HEADER, "true");
-    pulse.publish_event(FEEDBACK, &wire).await.expect("publishes");
+    pulse
+        .publish_event(FEEDBACK, &wire)
+        .await
+        .expect("publishes");
 }
 
 async fn every_pipeline_applies_every_event(h: Harness) {
@@ -137,8 +143,14 @@ async fn every_pipeline_applies_every_event(h: Harness) {
 
 async fn a_late_pipeline_knows_every_live_store_before_it_publishes(h: Harness) {
     let pulse = h.pulse();
-    let stale = FeedbackEvent::new("long-gone", 1, 1000, BackpressureLevel::Hard, now() - 3600.0)
-        .expect("valid event");
+    let stale = FeedbackEvent::new(
+        "long-gone",
+        1,
+        1000,
+        BackpressureLevel::Hard,
+        now() - 3600.0,
+    )
+    .expect("valid event");
     publish(&pulse, &stale).await;
     publish(&pulse, &report("store-a", BackpressureLevel::Ok)).await;
     publish(&pulse, &report("store-b", BackpressureLevel::Soft)).await;
@@ -224,7 +236,11 @@ async fn a_refused_adjustment_is_applied_by_the_next_tick(h: Harness) {
     assert!(controller.applied().is_empty());
     controller.fail.store(false, Ordering::SeqCst);
     handler.tick().await.expect("ticks");
-    assert_eq!(controller.scales(), vec![0.5], "the admitted level, applied");
+    assert_eq!(
+        controller.scales(),
+        vec![0.5],
+        "the admitted level, applied"
+    );
     stop.cancel();
     let report = task.await.expect("consumer task");
     assert_eq!(report.failed, 1, "{report:?}");

@@ -217,7 +217,11 @@ async fn the_bars_backlog_is_pressure_soft_above_half_and_hard_above_the_limit()
         (0, Some((Fine, 1.0))),
     ];
     for (backlog, change) in cases {
-        let applied = rig.handler.observe_backlog(backlog).await.expect("observed");
+        let applied = rig
+            .handler
+            .observe_backlog(backlog)
+            .await
+            .expect("observed");
         assert_eq!(
             applied.as_ref().map(|a| (a.reason, a.scale)),
             change,

@@ -30,8 +30,8 @@ pub mod telemetry;
 pub mod testing;
 mod trim_schedule;
 
-pub use broadcast::Broadcast;
 pub use backend::{Backlog, DeadLetter, EventBus, FailOutcome, Fields, RawEntry, StreamReader};
+pub use broadcast::Broadcast;
 pub use config::{BackendKind, ConfigError, Enforcement, PulseConfig, redact_url};
 pub use error::BusError;
 pub use idempotency::Idempotency;

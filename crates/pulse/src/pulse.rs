@@ -14,7 +14,9 @@ use core_contracts::{Clock, Contract, SystemClock, WireEvent};
 
 use crate::backend::{self, Backlog, DeadLetter, EventBus, Fields};
 use crate::trim_schedule::TrimSchedule;
-use crate::{Broadcast, BusError, PulseConfig, PulseMetrics, Retention, StreamName, Subscription, codec};
+use crate::{
+    Broadcast, BusError, PulseConfig, PulseMetrics, Retention, StreamName, Subscription, codec,
+};
 
 /// A handle on the bus. Cheap to clone; clones share the backend and the metrics.
 #[derive(Clone)]

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use core_contracts::{BoxError, EventEnvelope, FeedbackEvent, RateAdjustment, Track, WireEvent};
 use broadcast_cases::*;
+use core_contracts::{BoxError, EventEnvelope, FeedbackEvent, RateAdjustment, Track, WireEvent};
 use data_path::*;
 use pulse::{
     CancellationToken, ConsumerRunner, Enforcement, FailOutcome, Handler, Idempotency, Pulse,

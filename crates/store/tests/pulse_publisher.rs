@@ -1,7 +1,8 @@
 //! The store's Pulse publisher on both backends: the envelope carries the schema id, the
 //! track, `key = coordinator_id` and headers `reason` and `utilization` ("0.800000"); the v1
 //! payload carries the core fields only; events emitted on the FeedbackBus reach the stream;
-//! the heartbeat re-publishes each coordinator's current level.
+//! the heartbeat re-publishes each coordinator's current level; a goodbye carries the header
+//! `leaving: true`.
 
 mod support;
 
@@ -133,6 +134,40 @@ async fn bus_events_reach_the_stream_and_the_heartbeat_repeats_the_level(backend
     assert_eq!(attached.stats().failed, 0);
 }
 
+async fn a_goodbye_carries_the_leaving_header_on_every_track(backend: Harness) {
+    for track in Track::ALL {
+        let pulse = pulse_on(&backend, track);
+        let mut reader = pulse
+            .broadcast::<FeedbackEvent>(pulse::stream::FEEDBACK)
+            .await
+            .expect("opens");
+        let event = FeedbackEvent::new("bars-coord", 3, 100, BackpressureLevel::Ok, 1.0)
+            .expect("valid")
+            .with_seq(9);
+        PulseFeedbackPublisher::new(pulse.clone())
+            .publish_goodbye(event)
+            .await
+            .expect("publishes");
+        let got = tokio::time::timeout(Duration::from_secs(10), reader.try_next_batch())
+            .await
+            .expect("in time")
+            .expect("reads");
+        assert_eq!(got.len(), 1, "{track}");
+        let headers = &got[0].meta.headers;
+        assert_eq!(
+            headers
+                .get(core_contracts::LEAVING_HEADER)
+                .map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(
+            headers.get("reason").map(String::as_str),
+            Some(core_contracts::REASON_LEAVING)
+        );
+        assert_eq!(got[0].key.as_deref(), Some("bars-coord"));
+    }
+}
+
 macro_rules! both_backends {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -158,5 +193,6 @@ macro_rules! both_backends {
 
 both_backends!(
     envelope_carries_key_headers_and_track,
+    a_goodbye_carries_the_leaving_header_on_every_track,
     bus_events_reach_the_stream_and_the_heartbeat_repeats_the_level,
 );

@@ -74,7 +74,8 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
         background.clone(),
     )?;
     let levels = count_levels(&store.feedback);
-    let pipeline = PipelineSide::start(&pipeline_settings, args.pipeline.rate, pulse, &metrics).await?;
+    let pipeline =
+        PipelineSide::start(&pipeline_settings, args.pipeline.rate, pulse, &metrics).await?;
 
     if let Some(port) = args.port {
         let coordinator = store.coordinator.clone();

@@ -81,9 +81,19 @@ impl RedisServer {
         for fields in groups {
             let pairs: Vec<(String, redis::Value)> = fields
                 .chunks(2)
-                .filter_map(|kv| Some((redis::from_redis_value(kv[0].clone()).ok()?, kv.get(1)?.clone())))
+                .filter_map(|kv| {
+                    Some((
+                        redis::from_redis_value(kv[0].clone()).ok()?,
+                        kv.get(1)?.clone(),
+                    ))
+                })
                 .collect();
-            let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            let get = |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            };
             let named = get("name").and_then(|v| redis::from_redis_value::<String>(v).ok());
             if named.as_deref() != Some(group) {
                 continue;

@@ -212,7 +212,8 @@ impl FeedbackHandler {
             return Ok(HandleOutcome::Ignored(IgnoreReason::Stale));
         }
         if state.views.remove(&event.coordinator_id).is_some() {
-            self.metrics.coordinator_left(&self.provider, &event.coordinator_id);
+            self.metrics
+                .coordinator_left(&self.provider, &event.coordinator_id);
         }
         let now = self.clock.elapsed();
         let applied = self.reconcile(&mut state, now, Some(event.ts)).await?;

@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn the_worst_input_wins() {
-        use Cause::{Backlog, Nothing, NoStore, Store};
+        use Cause::{Backlog, NoStore, Nothing, Store};
         use WhenNoStore as W;
         let a = |level| Some(("a", level));
         let cases = [
@@ -188,7 +188,11 @@ mod tests {
         ];
         for (store, policy, backlog, level, cause) in cases {
             let decision = decide(&agg(store), policy, backlog);
-            assert_eq!(decision, Decision { level, cause }, "{store:?} {policy:?} {backlog}");
+            assert_eq!(
+                decision,
+                Decision { level, cause },
+                "{store:?} {policy:?} {backlog}"
+            );
         }
     }
 

@@ -26,9 +26,7 @@ mod reply;
 
 use reader::RedisReader;
 
-use reply::{
-    GroupInfo, as_int, as_string, parse_entries, parse_groups, pending_count,
-};
+use reply::{GroupInfo, as_int, as_string, parse_entries, parse_groups, pending_count};
 
 /// Longest a non-blocking command may take before the caller gets an error.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
@@ -550,4 +548,3 @@ impl EventBus for RedisStreamsBus {
         ])
     }
 }
-

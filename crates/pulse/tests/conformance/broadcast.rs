@@ -43,7 +43,11 @@ pub async fn every_broadcast_reader_sees_every_event(h: Harness) {
     // Nothing is pending anywhere and no group was created: a reader that goes leaves
     // nothing behind.
     let key = pulse.stream(STREAM).key().to_owned();
-    let backlog = pulse.backend().backlog(&key, "pipeline").await.expect("backlog");
+    let backlog = pulse
+        .backend()
+        .backlog(&key, "pipeline")
+        .await
+        .expect("backlog");
     assert_eq!((backlog.undelivered, backlog.pending), (0, 0));
     assert_eq!(pulse.backend().len(&key).await.expect("len"), 7);
 }
@@ -52,18 +56,33 @@ pub async fn a_broadcast_reader_starts_from_the_recent_history(h: Harness) {
     let pulse = h.pulse();
     let mut empty = reader(&pulse).await;
     assert!(empty.history(10).await.expect("reads").is_empty());
-    assert_eq!(empty.cursor(), broadcast::START, "an empty stream: from the start");
+    assert_eq!(
+        empty.cursor(),
+        broadcast::START,
+        "an empty stream: from the start"
+    );
     publish_n(&pulse, 8).await;
     let mut late = reader(&pulse).await;
     let history = late.history(3).await.expect("reads history");
-    assert_eq!(queue_sizes(&history), vec![5, 6, 7], "the newest three, oldest first");
+    assert_eq!(
+        queue_sizes(&history),
+        vec![5, 6, 7],
+        "the newest three, oldest first"
+    );
     assert_eq!(late.cursor(), history[2].id);
     pulse
         .publish(STREAM, &event(100), Some("bars-coord"))
         .await
         .expect("publishes");
-    assert_eq!(follow(&mut late, 1).await, vec![100], "then what follows, once");
-    assert_eq!(follow(&mut empty, 9).await, vec![0, 1, 2, 3, 4, 5, 6, 7, 100]);
+    assert_eq!(
+        follow(&mut late, 1).await,
+        vec![100],
+        "then what follows, once"
+    );
+    assert_eq!(
+        follow(&mut empty, 9).await,
+        vec![0, 1, 2, 3, 4, 5, 6, 7, 100]
+    );
 }
 
 pub async fn a_broadcast_reader_skips_what_it_cannot_decode(h: Harness) {
@@ -77,5 +96,9 @@ pub async fn a_broadcast_reader_skips_what_it_cannot_decode(h: Harness) {
         .expect("publishes garbage");
     publish_n(&pulse, 1).await;
     assert_eq!(follow(&mut r, 1).await, vec![0]);
-    assert_eq!(pulse.backend().len(&key).await.expect("len"), 2, "left in place");
+    assert_eq!(
+        pulse.backend().len(&key).await.expect("len"),
+        2,
+        "left in place"
+    );
 }
