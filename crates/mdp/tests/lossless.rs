@@ -13,6 +13,8 @@ use support::bars::{self, Bars};
 use support::world::{World, finish, stop};
 use support::{free_port, http_get, http_get_status, metric, wait_until};
 
+/// `MDP_FB_WHEN_NO_STORE`, which some tests set to publish before any store runs.
+const NO_STORE: &str = "MDP_FB_WHEN_NO_STORE";
 const BARS_KEY: &str = "mdp.marketdata.bars";
 /// Long enough for a debug build to move a million bars through Redis and PostgreSQL.
 const VERY_LONG: Duration = Duration::from_secs(600);
@@ -85,9 +87,13 @@ fn stores_down_while_the_pipeline_publishes_past_the_old_retention_lose_nothing(
     let world = world.on_defaults();
     // More than the 100 000 entries the bars stream used to be trimmed to.
     let n = 150_000;
-    let mut pipeline = world.pipeline(
+    // Named: this test publishes with no store running on purpose (the default holds until
+    // a store is heard), and past the default MDP_MAX_BACKLOG (50 000), to prove that
+    // nothing published while the stores are down is trimmed unread.
+    let mut pipeline = world.pipeline_with(
         "pipeline",
         &["--port", "0", "--bars", "150000", "--rate", "10000000"],
+        &[(NO_STORE, "ok"), ("MDP_MAX_BACKLOG", "200000")],
     );
     finish(&mut pipeline);
     assert_eq!(world.redis.len(BARS_KEY), n, "every entry kept unread");
@@ -211,9 +217,12 @@ fn one_poison_bar_in_a_batch_of_500_is_the_only_bar_dead_lettered() {
         .collect();
     let path = csv(world.dir.path(), "poison.csv", &rows);
     let path_arg = path.display().to_string();
-    let mut pipeline = world.pipeline(
+    // Named: the 500 bars are published before the store starts, so that it reads them as
+    // one batch; the default would hold the pipeline until a store is heard.
+    let mut pipeline = world.pipeline_with(
         "pipeline",
         &["--port", "0", "--csv", &path_arg, "--rate", "100000"],
+        &[(NO_STORE, "ok")],
     );
     finish(&mut pipeline);
     // Named: the dead-letter drill makes the sink refuse POISON for good.
@@ -247,9 +256,12 @@ fn sigterm_with_the_sink_down_ends_within_the_grace_and_leaves_the_bars_pending(
     let fault = world.dir.path().join("sink-down");
     std::fs::write(&fault, "").expect("fault file");
     let fault_arg = fault.display().to_string();
-    let mut pipeline = world.pipeline(
+    // Named: the bars are published before the store starts, so that it holds all 1000
+    // when it is told to stop; the default would hold the pipeline until a store is heard.
+    let mut pipeline = world.pipeline_with(
         "pipeline",
         &["--port", "0", "--bars", "1000", "--rate", "100000"],
+        &[(NO_STORE, "ok")],
     );
     finish(&mut pipeline);
     // Named: a 3 s grace instead of the default 30 s keeps the test short.

@@ -144,9 +144,14 @@ impl World {
 
     /// `mdp pipeline` with a checkpoint in the world's dir.
     pub fn pipeline(&self, name: &str, args: &[&str]) -> Proc {
+        self.pipeline_with(name, args, &[])
+    }
+
+    /// `mdp pipeline` with a checkpoint in the world's dir and `env` on top of the world's.
+    pub fn pipeline_with(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
         let checkpoint = self.dir.path().join("pipeline.checkpoint");
         let mut cmd = self.command(&["pipeline", "--checkpoint"]);
-        cmd.arg(checkpoint).args(args);
+        cmd.arg(checkpoint).args(args).envs(env.iter().copied());
         Proc::spawn(name, cmd, self.dir.path())
     }
 
