@@ -34,9 +34,12 @@ fn pulse_tools_show_what_a_pipeline_published() {
             .args(args);
         cmd
     };
-    stdout(with_redis(&[
+    // Named: no store runs here, and the default holds a pipeline until a store is heard.
+    let mut pipeline = with_redis(&[
         "pipeline", "--port", "0", "--bars", "120", "--rate", "10000",
-    ]));
+    ]);
+    pipeline.env("MDP_FB_WHEN_NO_STORE", "ok");
+    stdout(pipeline);
     let stats = stdout(with_redis(&["pulse", "stats"]));
     let bars = stats
         .lines()

@@ -421,6 +421,30 @@ impl MemoryReader {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.bus.lock()
     }
+
+    /// Runs `take` on stream `key` until it hands out entries, waiting for each publish,
+    /// for up to `block`; empty when nothing came.
+    async fn wait_for(
+        &self,
+        key: &str,
+        block: Duration,
+        mut take: impl FnMut(&mut Stream) -> Result<Vec<RawEntry>, BusError> + Send,
+    ) -> Result<Vec<RawEntry>, BusError> {
+        let deadline = Instant::now() + block;
+        loop {
+            let notify = self.lock().stream(key).notify.clone();
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let fresh = take(self.lock().stream(key))?;
+            if !fresh.is_empty() {
+                return Ok(fresh);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Ok(Vec::new());
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -460,51 +484,37 @@ impl StreamReader for MemoryReader {
         count: usize,
         block: Duration,
     ) -> Result<Vec<RawEntry>, BusError> {
-        let deadline = Instant::now() + block;
-        loop {
-            let notify = self.lock().stream(key).notify.clone();
-            let notified = notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let now = Instant::now();
-                let mut state = self.lock();
-                let stream = state.stream(key);
-                let Stream {
-                    entries, groups, ..
-                } = stream;
-                let group = groups.get_mut(group).ok_or_else(|| {
-                    BusError::Command(format!("NOGROUP no group {group:?} on {key:?}"))
-                })?;
-                let start = entries.partition_point(|(seq, _)| *seq <= group.last_delivered);
-                let fresh: Vec<RawEntry> = entries
-                    .range(start..)
-                    .take(count)
-                    .map(|(seq, fields)| {
-                        group.last_delivered = *seq;
-                        group.pending.insert(
-                            *seq,
-                            Pending {
-                                consumer: consumer.to_owned(),
-                                deliveries: 1,
-                                since: now,
-                                failed: false,
-                            },
-                        );
-                        RawEntry {
-                            id: entry_id(*seq),
-                            fields: fields.as_ref().clone(),
-                        }
-                    })
-                    .collect();
-                if !fresh.is_empty() {
-                    return Ok(fresh);
-                }
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Ok(Vec::new());
-            }
-        }
+        self.wait_for(key, block, |stream| {
+            let now = Instant::now();
+            let Stream {
+                entries, groups, ..
+            } = stream;
+            let group = groups.get_mut(group).ok_or_else(|| {
+                BusError::Command(format!("NOGROUP no group {group:?} on {key:?}"))
+            })?;
+            let start = entries.partition_point(|(seq, _)| *seq <= group.last_delivered);
+            Ok(entries
+                .range(start..)
+                .take(count)
+                .map(|(seq, fields)| {
+                    group.last_delivered = *seq;
+                    group.pending.insert(
+                        *seq,
+                        Pending {
+                            consumer: consumer.to_owned(),
+                            deliveries: 1,
+                            since: now,
+                            failed: false,
+                        },
+                    );
+                    RawEntry {
+                        id: entry_id(*seq),
+                        fields: fields.as_ref().clone(),
+                    }
+                })
+                .collect())
+        })
+        .await
     }
 
     async fn read_after(
@@ -515,32 +525,19 @@ impl StreamReader for MemoryReader {
         block: Duration,
     ) -> Result<Vec<RawEntry>, BusError> {
         let after = parse_id(after)?;
-        let deadline = Instant::now() + block;
-        loop {
-            let notify = self.lock().stream(key).notify.clone();
-            let notified = notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let mut state = self.lock();
-                let entries = &state.stream(key).entries;
-                let start = entries.partition_point(|(seq, _)| *seq <= after);
-                let fresh: Vec<RawEntry> = entries
-                    .range(start..)
-                    .take(count)
-                    .map(|(seq, fields)| RawEntry {
-                        id: entry_id(*seq),
-                        fields: fields.as_ref().clone(),
-                    })
-                    .collect();
-                if !fresh.is_empty() {
-                    return Ok(fresh);
-                }
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Ok(Vec::new());
-            }
-        }
+        self.wait_for(key, block, |stream| {
+            let start = stream.entries.partition_point(|(seq, _)| *seq <= after);
+            Ok(stream
+                .entries
+                .range(start..)
+                .take(count)
+                .map(|(seq, fields)| RawEntry {
+                    id: entry_id(*seq),
+                    fields: fields.as_ref().clone(),
+                })
+                .collect())
+        })
+        .await
     }
 
     async fn claim_idle(

@@ -22,6 +22,26 @@ pub(super) struct RedisReader {
     pub(super) claim_cursors: HashMap<(String, String), String>,
 }
 
+impl RedisReader {
+    /// Runs a read that blocks up to `block`, failing once it is overdue by
+    /// [`COMMAND_TIMEOUT`].
+    async fn blocking_read(
+        &mut self,
+        what: &str,
+        cmd: redis::Cmd,
+        block: Duration,
+    ) -> Result<Vec<RawEntry>, BusError> {
+        let timeout = block + COMMAND_TIMEOUT;
+        match tokio::time::timeout(timeout, cmd.query_async::<Value>(&mut self.conn)).await {
+            Ok(reply) => Ok(parse_read_reply(&reply?)),
+            Err(_) => Err(BusError::Unavailable(format!(
+                "{what} on {} timed out after {timeout:?}",
+                self.url
+            ))),
+        }
+    }
+}
+
 #[async_trait]
 impl StreamReader for RedisReader {
     async fn read_pending(
@@ -65,14 +85,7 @@ impl StreamReader for RedisReader {
             .arg("STREAMS")
             .arg(key)
             .arg(">");
-        let timeout = block + COMMAND_TIMEOUT;
-        match tokio::time::timeout(timeout, cmd.query_async::<Value>(&mut self.conn)).await {
-            Ok(reply) => Ok(parse_read_reply(&reply?)),
-            Err(_) => Err(BusError::Unavailable(format!(
-                "XREADGROUP on {} timed out after {timeout:?}",
-                self.url
-            ))),
-        }
+        self.blocking_read("XREADGROUP", cmd, block).await
     }
 
     async fn read_after(
@@ -90,14 +103,7 @@ impl StreamReader for RedisReader {
             .arg("STREAMS")
             .arg(key)
             .arg(after);
-        let timeout = block + COMMAND_TIMEOUT;
-        match tokio::time::timeout(timeout, cmd.query_async::<Value>(&mut self.conn)).await {
-            Ok(reply) => Ok(parse_read_reply(&reply?)),
-            Err(_) => Err(BusError::Unavailable(format!(
-                "XREAD on {} timed out after {timeout:?}",
-                self.url
-            ))),
-        }
+        self.blocking_read("XREAD", cmd, block).await
     }
 
     async fn claim_idle(
