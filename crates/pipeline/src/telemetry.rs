@@ -320,10 +320,17 @@ impl PipelineMetrics {
             .set(i64::try_from(backlog).unwrap_or(i64::MAX));
     }
 
-    pub(crate) fn no_store(&self, name: &str, holding: bool) {
+    /// `starting`: nothing was applied yet, so holding is the expected wait for the first
+    /// heartbeat rather than the loss of every store.
+    pub(crate) fn no_store(&self, name: &str, holding: bool, starting: bool) {
         let gauge = self.no_store.get_or_create(&provider(name));
         let was = gauge.set(i64::from(holding));
-        if holding && was == 0 {
+        if holding && was == 0 && starting {
+            tracing::info!(
+                provider = name,
+                "no live store known yet: holding to the MDP_FB_WHEN_NO_STORE level until one is heard"
+            );
+        } else if holding && was == 0 {
             tracing::warn!(
                 provider = name,
                 "no live store known: holding to the MDP_FB_WHEN_NO_STORE level until one is heard"

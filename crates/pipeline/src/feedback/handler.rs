@@ -381,8 +381,11 @@ impl FeedbackHandler {
             self.when_no_store,
             backlog_level(state.backlog, self.max_backlog),
         );
-        self.metrics
-            .no_store(&self.provider, decision.cause == Cause::NoStore);
+        self.metrics.no_store(
+            &self.provider,
+            decision.cause == Cause::NoStore,
+            state.applied.is_none(),
+        );
         if state.applied == Some(decision.level)
             || (state.applied.is_none() && decision.cause == Cause::Nothing)
         {
