@@ -164,22 +164,32 @@ fn while_one_store_is_hard_every_pipeline_holds_and_a_restarted_one_knows_it_fir
 #[test]
 fn a_store_stopped_with_sigterm_is_dropped_at_once_and_blamed_for_nothing() {
     let Some(world) = World::new() else { return };
-    let mut store_a = world.store("store-a", &[], &[]);
-    let store_b = world.store("store-b", &[], &[]);
+    let (pa, pb) = (free_port(), free_port());
+    let mut store_a = world.store_at("store-a", pa, &[], &[]);
+    let store_b = world.store_at("store-b", pb, &[], &[]);
+    // Both stores have opened the shared SQLite file before bars arrive.
+    let ready = |p: u16| http_get_status(p, "/readyz").is_some_and(|(code, _)| code == 200);
+    assert!(
+        wait_until(LONG, || ready(pa) && ready(pb)),
+        "{}\n{}",
+        store_a.log(),
+        store_b.log()
+    );
     let port = free_port();
     let mut pipe = pipeline(
         &world,
         "pipeline",
         port,
-        &["--bars", "20000", "--rate", "2000"],
+        &["--bars", "40000", "--rate", "2000"],
         &[],
     );
     let fresh =
         |n: f64| metric(&metrics(port), "pipeline_feedback_coordinators", "fresh") == Some(n);
     assert!(
         wait_until(LONG, || fresh(2.0) && world.rows() >= 1000),
-        "{}",
-        pipe.log()
+        "{}\n{}",
+        pipe.log(),
+        store_b.log()
     );
     stop(&mut store_a);
     let cut = pipe.log().len();
@@ -210,7 +220,7 @@ fn a_store_stopped_with_sigterm_is_dropped_at_once_and_blamed_for_nothing() {
         "no adjustment after store-a left:\n{after}"
     );
     finish(&mut pipe);
-    all_written(&world, 20_000, &[&store_b]);
+    all_written(&world, 40_000, &[&store_b]);
 }
 
 #[test]
