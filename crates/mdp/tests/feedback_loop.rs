@@ -4,6 +4,12 @@
 //! until a store is heard, a pipeline restarted mid-run knows every store's level before it
 //! publishes, and with every store killed the bars backlog stays bounded by
 //! `MDP_MAX_BACKLOG` and nothing is lost when they return.
+//!
+//! The kill test runs on the defaults a user runs: it is the backlog limit (50 000) that must
+//! stop the pipeline while the dead stores' last word is still fresh. The others run in the
+//! world's fast timings (0.3 s heartbeats, 2 s forget-after, a 1000-bar queue), so that "more
+//! than three heartbeats" and "every store known" take a second rather than fifteen; what
+//! they assert does not depend on those values.
 
 mod support;
 

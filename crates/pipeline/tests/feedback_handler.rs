@@ -410,29 +410,20 @@ fn exposition(metrics: &PipelineMetrics) -> String {
     text
 }
 
+fn ibkr() -> pipeline::telemetry::ProviderLabels {
+    pipeline::telemetry::ProviderLabels {
+        provider: "ibkr".into(),
+    }
+}
+
 fn forgotten_count(metrics: &PipelineMetrics) -> u64 {
-    metrics
-        .coordinators_forgotten
-        .get_or_create(&pipeline::telemetry::ProviderLabels {
-            provider: "ibkr".into(),
-        })
-        .get()
+    metrics.coordinators_forgotten.get_or_create(&ibkr()).get()
 }
 
 fn no_store_gauge(metrics: &PipelineMetrics) -> i64 {
-    metrics
-        .no_store
-        .get_or_create(&pipeline::telemetry::ProviderLabels {
-            provider: "ibkr".into(),
-        })
-        .get()
+    metrics.no_store.get_or_create(&ibkr()).get()
 }
 
 fn backlog_gauge(metrics: &PipelineMetrics) -> i64 {
-    metrics
-        .bars_backlog
-        .get_or_create(&pipeline::telemetry::ProviderLabels {
-            provider: "ibkr".into(),
-        })
-        .get()
+    metrics.bars_backlog.get_or_create(&ibkr()).get()
 }

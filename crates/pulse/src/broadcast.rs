@@ -99,11 +99,13 @@ impl<T: Contract> Broadcast<T> {
                 config.max_message_bytes.get(),
             ) {
                 Ok(decoded) => {
-                    if !decoded.hash_ok {
-                        self.counters.hash_mismatch.inc();
-                    }
-                    let lag_ms = (self.pulse.clock().unix_seconds() - decoded.event.ts) * 1000.0;
-                    self.counters.lag_ms.set(lag_ms.max(0.0));
+                    self.counters.decoded(
+                        self.stream.full(),
+                        &entry.id,
+                        decoded.hash_ok,
+                        decoded.event.ts,
+                        self.pulse.clock().unix_seconds(),
+                    );
                     self.counters.success.inc();
                     events.push(decoded.event.into_envelope(entry.id));
                 }

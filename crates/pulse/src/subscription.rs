@@ -160,16 +160,13 @@ impl<T: Contract> Subscription<T> {
             codec::decode_entry::<T>(&entry, config.enforcement, config.max_message_bytes.get());
         match decoded {
             Ok(decoded) => {
-                if !decoded.hash_ok {
-                    self.counters.hash_mismatch.inc();
-                    tracing::warn!(
-                        stream = self.stream.full(),
-                        id = entry.id,
-                        "payload hash mismatch (processed: warn mode)"
-                    );
-                }
-                let lag_ms = (self.pulse.clock().unix_seconds() - decoded.event.ts) * 1000.0;
-                self.counters.lag_ms.set(lag_ms.max(0.0));
+                self.counters.decoded(
+                    self.stream.full(),
+                    &entry.id,
+                    decoded.hash_ok,
+                    decoded.event.ts,
+                    self.pulse.clock().unix_seconds(),
+                );
                 Ok(Some(Delivery {
                     envelope: decoded.event.into_envelope(entry.id),
                     redelivered,

@@ -128,6 +128,18 @@ pub struct ConsumeCounters {
     pub lag_ms: Gauge<f64, AtomicU64>,
 }
 
+impl ConsumeCounters {
+    /// Records a decoded entry: a hash mismatch (processed in warn mode) and the lag of an
+    /// event published at `ts` (Unix seconds) when it is `now`.
+    pub fn decoded(&self, stream: &str, id: &str, hash_ok: bool, ts: f64, now: f64) {
+        if !hash_ok {
+            self.hash_mismatch.inc();
+            tracing::warn!(stream, id, "payload hash mismatch (processed: warn mode)");
+        }
+        self.lag_ms.set(((now - ts) * 1000.0).max(0.0));
+    }
+}
+
 impl Default for PulseMetrics {
     fn default() -> Self {
         Self {
