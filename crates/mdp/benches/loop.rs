@@ -5,7 +5,10 @@
 //!    sink written directly in batches of the coordinator's size, into SQLite and PostgreSQL;
 //! 2. feedback reaction time, from a hard (or ok) event published on the store's feedback
 //!    bus to the new rate in force on the rate coordinator, in memory and over Redis;
-//! 3. peak resident memory of the `mdp run` binary for 1 and 10 million bars.
+//! 3. peak resident memory of the `mdp run` binary for 1 and 10 million bars;
+//! 4. the feedback modes side by side: `mdp run` with a sink at 2 000 bars/s and a pipeline
+//!    asking 20 000, in `levels` and in `adaptive` mode (share of the sink's rate written,
+//!    hard episodes after the first second, p99 queue depth).
 //!
 //! Criterion prints the throughput figures; a summary table follows (also written as JSON to
 //! `$CARGO_TARGET_DIR/mdp-bench/mdp.json` for `cargo xtask bench`). PostgreSQL runs at
@@ -14,9 +17,11 @@
 //! `redis://127.0.0.1:6379/0`) under a key prefix of its own, deleted afterwards. Either is
 //! skipped with a message when unreachable. The memory figures need `/usr/bin/time`.
 //!
-//! Run: `cargo bench -p mdp --bench loop` (about three minutes). Under `cargo test
+//! Run: `cargo bench -p mdp --bench loop` (about four minutes). Under `cargo test
 //! --benches` every part runs once on small sizes and no summary is written.
 
+#[path = "loop/control.rs"]
+mod control;
 #[path = "loop/memory.rs"]
 mod memory;
 #[path = "loop/reaction.rs"]
@@ -63,6 +68,8 @@ fn main() {
         &[10_000]
     };
     memory::measure(&mut summary, runs);
+
+    control::measure(&mut summary, if full { 10 } else { 2 });
 
     if full {
         summary.report("mdp.json");

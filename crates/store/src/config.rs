@@ -112,6 +112,9 @@ pub struct FeedbackSettings {
     pub webhook: Option<WebhookSettings>,
     /// Period of the level heartbeat on the bus (`MDS_FB_HEARTBEAT_SEC`, 5 s).
     pub heartbeat: Duration,
+    /// Period of the utilization report between heartbeats (`MDS_FB_REPORT_MS`, 250 ms);
+    /// `None` (`0`) sends none.
+    pub report: Option<Duration>,
 }
 
 /// The feedback webhook of SPEC §4.4.
@@ -249,6 +252,7 @@ impl Default for FeedbackSettings {
         Self {
             webhook: None,
             heartbeat: Duration::from_secs(5),
+            report: Some(Duration::from_millis(250)),
         }
     }
 }
@@ -329,6 +333,10 @@ impl StoreSettings {
             feedback: FeedbackSettings {
                 webhook: webhook(&env)?,
                 heartbeat: env.seconds("MDS_FB_HEARTBEAT_SEC", d.feedback.heartbeat)?,
+                report: Some(
+                    env.millis("MDS_FB_REPORT_MS", d.feedback.report.unwrap_or_default())?,
+                )
+                .filter(|every| !every.is_zero()),
             },
             sink: SinkSettings {
                 database_url: env.database_url("DATABASE_URL")?,

@@ -121,6 +121,8 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
             (signal.to_owned(), None)
         }
     };
+    let source_seconds = started.elapsed().as_secs_f64();
+    let written_while_running = store.coordinator.stats().written;
     submitter.settle().await;
     let recorder = Arc::clone(&pipeline.recorder);
     pipeline.stop().await;
@@ -133,7 +135,8 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     }
     let stats = store.stop_within(grace, Leftover::DeadLetter).await;
     let final_level = store_level.current_level().as_str().to_owned();
-    let peak = progress.stop().await;
+    let depths = progress.stop(capacity).await;
+    let levels = levels.await.unwrap_or_default();
     background.cancel();
     let seconds = started.elapsed().as_secs_f64();
     let (seconds_at_scale, rate_adjustments) = recorder.spent();
@@ -145,10 +148,15 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
         dead_lettered: stats.dead_lettered,
         dropped: stats.dropped + stats.lost,
         bars_per_sec: stats.written as f64 / seconds.max(1e-9),
+        source_seconds,
+        bars_per_sec_while_running: written_while_running as f64 / source_seconds.max(1e-9),
         capacity,
-        peak_queue_depth: peak,
+        peak_queue_depth: depths.peak,
+        queue_depth_p99: depths.histogram.quantile(0.99),
         final_level,
-        feedback_events: levels.await.unwrap_or_default(),
+        feedback_events: levels.by_level,
+        hard_episodes: levels.hard_episodes,
+        hard_episodes_after_start: levels.hard_episodes_after_start,
         rate_adjustments,
         seconds_at_scale,
         sink: sink_choice.url.to_string(),

@@ -2,11 +2,14 @@
 //! through Pulse), with a progress line and a summary.
 
 mod command;
+mod depths;
 mod levels;
 mod progress;
 mod submitter;
 mod summary;
 
 pub use command::run;
+pub use depths::DepthHistogram;
+pub use levels::LevelCounts;
 pub use submitter::CoordinatorSubmitter;
 pub use summary::Summary;

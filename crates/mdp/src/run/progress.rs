@@ -1,10 +1,9 @@
 //! The progress line of `mdp run`: bars/s written, queue depth, level and rate scale, on
 //! stderr, redrawn four times a second on a terminal and logged every two seconds otherwise.
-//! It also samples the peak queue depth for the summary.
+//! It also samples the queue depth for the summary: its peak and its distribution.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pulse::CancellationToken;
@@ -12,53 +11,66 @@ use store::coordinator::WriteCoordinator;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::DepthHistogram;
 use crate::wiring::ScaleRecorder;
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 const TTY_EVERY: u32 = 5;
 const LOG_EVERY: u32 = 40;
 
-/// The progress task and the peak depth it saw.
+/// The progress task, which returns the depths it sampled.
 #[derive(Debug)]
 pub struct Progress {
-    task: JoinHandle<()>,
-    peak: Arc<AtomicUsize>,
+    task: JoinHandle<Depths>,
     stop: CancellationToken,
+}
+
+/// The queue depths sampled over a run.
+#[derive(Debug, Clone)]
+pub struct Depths {
+    /// The deepest sample.
+    pub peak: usize,
+    /// Every sample.
+    pub histogram: DepthHistogram,
 }
 
 impl Progress {
     /// Starts sampling `coordinator` and `recorder`; draws only when `draw` is set.
     pub fn start(coordinator: WriteCoordinator, recorder: Arc<ScaleRecorder>, draw: bool) -> Self {
-        let peak = Arc::new(AtomicUsize::new(0));
         let stop = CancellationToken::new();
         let tty = std::io::stderr().is_terminal();
         let task = tokio::spawn(run(
             coordinator,
             recorder,
-            Arc::clone(&peak),
             stop.clone(),
             draw.then_some(tty),
         ));
-        Self { task, peak, stop }
+        Self { task, stop }
     }
 
-    /// Stops the task (clearing the line on a terminal) and returns the peak queue depth.
-    pub async fn stop(self) -> usize {
+    /// Stops the task (clearing the line on a terminal) and returns the depths it sampled.
+    pub async fn stop(self, capacity: usize) -> Depths {
         self.stop.cancel();
-        if let Err(error) = self.task.await {
+        self.task.await.unwrap_or_else(|error| {
             tracing::warn!(%error, "progress task failed");
-        }
-        self.peak.load(Ordering::Relaxed)
+            Depths {
+                peak: 0,
+                histogram: DepthHistogram::new(capacity),
+            }
+        })
     }
 }
 
 async fn run(
     coordinator: WriteCoordinator,
     recorder: Arc<ScaleRecorder>,
-    peak: Arc<AtomicUsize>,
     stop: CancellationToken,
     draw: Option<bool>,
-) {
+) -> Depths {
+    let mut depths = Depths {
+        peak: 0,
+        histogram: DepthHistogram::new(coordinator.config().capacity.get()),
+    };
     let mut ticker = tokio::time::interval(SAMPLE_EVERY);
     let mut ticks = 0u32;
     let started = Instant::now();
@@ -68,7 +80,9 @@ async fn run(
             () = stop.cancelled() => break,
             _ = ticker.tick() => {}
         }
-        peak.fetch_max(coordinator.queue_depth(), Ordering::Relaxed);
+        let depth = coordinator.queue_depth();
+        depths.peak = depths.peak.max(depth);
+        depths.histogram.record(depth);
         ticks += 1;
         let Some(tty) = draw else { continue };
         let every = if tty { TTY_EVERY } else { LOG_EVERY };
@@ -101,4 +115,5 @@ async fn run(
     if draw == Some(true) {
         let _ = write!(std::io::stderr(), "\r\x1b[2K");
     }
+    depths
 }

@@ -13,7 +13,7 @@ use store::coordinator::{
     WriteCoordinator,
 };
 use store::feedback::{AttachedSubscriber, FeedbackBus};
-use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat};
+use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
 use store::sink::Sink;
 use tokio::task::JoinHandle;
 
@@ -30,6 +30,7 @@ pub struct StoreSide {
     publisher: AttachedSubscriber,
     goodbye: Arc<PulseFeedbackPublisher>,
     heartbeat: JoinHandle<()>,
+    reports: Option<JoinHandle<()>>,
 }
 
 /// Where a coordinator reports the fate of each batch it finishes.
@@ -49,7 +50,7 @@ pub struct StoreParts<'a> {
     pub pulse: Pulse,
     /// The process's metrics.
     pub metrics: &'a Metrics,
-    /// Stops the feedback heartbeat.
+    /// Stops the feedback heartbeat and the utilization report.
     pub shutdown: CancellationToken,
     /// Told, per batch, whether it was written or dead-lettered.
     pub on_outcome: Option<OnOutcome>,
@@ -144,8 +145,12 @@ impl StoreSide {
             feedback.clone(),
             Arc::clone(&publisher),
             settings.feedback.heartbeat,
-            shutdown,
+            shutdown.clone(),
         );
+        let reports = settings
+            .feedback
+            .report
+            .map(|every| spawn_reports(feedback.clone(), Arc::clone(&publisher), every, shutdown));
         Ok(Self {
             coordinator,
             feedback,
@@ -153,6 +158,7 @@ impl StoreSide {
             publisher: attached,
             goodbye: Arc::clone(&publisher),
             heartbeat,
+            reports,
         })
     }
 
@@ -163,6 +169,9 @@ impl StoreSide {
     pub async fn stop_within(self, grace: Duration, leftover: Leftover) -> CoordinatorStats {
         let stats = self.coordinator.stop_within(grace, leftover).await;
         self.heartbeat.abort();
+        if let Some(reports) = &self.reports {
+            reports.abort();
+        }
         self.feedback.close();
         self.publisher.join().await;
         let last = self.coordinator.current_event();

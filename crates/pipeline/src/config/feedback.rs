@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::ConfigError;
 use super::env::{Env, invalid};
-use crate::feedback::{ScalePolicy, WhenNoStore, Windows};
+use crate::feedback::{AdaptiveLaw, FeedbackMode, ScalePolicy, WhenNoStore, Windows};
 
 /// Whether feedback is applied (default true).
 pub const ENABLE_FEEDBACK: &str = "MDP_FB_ENABLE_FEEDBACK";
@@ -32,6 +32,11 @@ pub const WHEN_NO_STORE: &str = "MDP_FB_WHEN_NO_STORE";
 /// pipeline holds; above half of it, it goes soft (default 50000).
 pub const MAX_BACKLOG: &str = "MDP_MAX_BACKLOG";
 
+/// How feedback becomes a budget scale: `levels` (default) or `adaptive`.
+pub const MODE: &str = "MDP_FB_MODE";
+/// The lowest scale of adaptive mode while the level is below hard (default 0.01).
+pub const ADAPTIVE_FLOOR: &str = "MDP_FB_ADAPTIVE_FLOOR";
+
 /// Default [`MAX_BACKLOG`]: about 15 MB of bars in Redis.
 pub const DEFAULT_MAX_BACKLOG: u64 = 50_000;
 
@@ -54,6 +59,10 @@ pub struct FeedbackSettings {
     pub when_no_store: WhenNoStore,
     /// Backlog of the bars stream above which the pipeline holds.
     pub max_backlog: u64,
+    /// Levels or adaptive.
+    pub mode: FeedbackMode,
+    /// The lowest scale of adaptive mode below hard, in `(0, 1]`.
+    pub adaptive_floor: f64,
 }
 
 impl Default for FeedbackSettings {
@@ -67,6 +76,8 @@ impl Default for FeedbackSettings {
             consumer_name: default_consumer_name().to_owned(),
             when_no_store: WhenNoStore::default(),
             max_backlog: DEFAULT_MAX_BACKLOG,
+            mode: FeedbackMode::default(),
+            adaptive_floor: crate::feedback::adaptive::DEFAULT_FLOOR,
         }
     }
 }
@@ -120,6 +131,10 @@ impl FeedbackSettings {
             "must be pause, soft or ok",
         )?;
         let max_backlog = env.count(MAX_BACKLOG, defaults.max_backlog)?;
+        let mode = env.parse(MODE, defaults.mode, "must be levels or adaptive")?;
+        let adaptive_floor = env.unit(ADAPTIVE_FLOOR, defaults.adaptive_floor)?;
+        AdaptiveLaw::new(adaptive_floor)
+            .map_err(|e| invalid(ADAPTIVE_FLOOR, &adaptive_floor.to_string(), &e.to_string()))?;
         Ok(Self {
             enabled,
             provider_name,
@@ -129,6 +144,8 @@ impl FeedbackSettings {
             consumer_name,
             when_no_store,
             max_backlog,
+            mode,
+            adaptive_floor,
         })
     }
 }

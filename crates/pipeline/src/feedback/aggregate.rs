@@ -20,6 +20,8 @@ pub struct CoordinatorView {
     pub heard_at: Duration,
     /// Queue depth of the last event admitted.
     pub queue_size: u64,
+    /// Utilization of the last event admitted (its `utilization`, or depth over capacity).
+    pub utilization: f64,
     /// `source` of the last event admitted.
     pub source: String,
 }
@@ -33,6 +35,7 @@ impl CoordinatorView {
             last_seq: event.seq,
             heard_at: now,
             queue_size: event.queue_size,
+            utilization: event.utilization(),
             source: event.source.clone(),
         }
     }
@@ -153,7 +156,7 @@ pub struct Aggregate {
 /// let windows = Windows::from_heartbeat(Duration::from_secs(5), Duration::from_secs(300))?;
 /// let view = |level| CoordinatorView {
 ///     level, last_ts: 0.0, last_seq: None, heard_at: Duration::ZERO,
-///     queue_size: 0, source: "store".into(),
+///     queue_size: 0, utilization: 0.0, source: "store".into(),
 /// };
 /// let (a, b) = (view(BackpressureLevel::Hard), view(BackpressureLevel::Ok));
 /// let agg = aggregate([("a", &a), ("b", &b)], Duration::from_secs(1), &windows);
@@ -215,6 +218,7 @@ mod tests {
             last_seq: Some(10),
             heard_at: s(heard_at),
             queue_size: 0,
+            utilization: 0.0,
             source: "store".to_owned(),
         }
     }

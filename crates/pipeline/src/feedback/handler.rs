@@ -12,9 +12,10 @@ use core_contracts::{
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
+use super::adaptive::{adaptive_scale, pressure, rescale_needed};
 use super::{
-    AdjustmentSink, Admission, Cause, CoordinatorView, FeedbackError, ScalePolicy, WhenNoStore,
-    Windows, admit, aggregate, backlog_level, decide,
+    AdaptiveLaw, AdjustmentSink, Admission, Cause, CoordinatorView, FeedbackError, FeedbackMode,
+    Liveness, ScalePolicy, WhenNoStore, Windows, admit, aggregate, backlog_level, decide, liveness,
 };
 use crate::TokioClock;
 use crate::config::FeedbackSettings;
@@ -54,14 +55,35 @@ impl IgnoreReason {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
     views: BTreeMap<String, CoordinatorView>,
     sources: BTreeSet<String>,
     applied: Option<BackpressureLevel>,
+    scale: Option<f64>,
     cause: Option<&'static str>,
     backlog: u64,
     published: u64,
+    /// The adaptive law, in adaptive mode.
+    law: Option<AdaptiveLaw>,
+}
+
+impl State {
+    fn new(settings: &FeedbackSettings) -> Self {
+        let law = (settings.mode == FeedbackMode::Adaptive)
+            .then(|| AdaptiveLaw::new(settings.adaptive_floor).ok())
+            .flatten();
+        Self {
+            views: BTreeMap::new(),
+            sources: BTreeSet::new(),
+            applied: None,
+            scale: None,
+            cause: None,
+            backlog: 0,
+            published: 0,
+            law,
+        }
+    }
 }
 
 /// Turns the stores' feedback into one provider's budget scale.
@@ -121,7 +143,7 @@ impl FeedbackHandler {
             sink,
             clock: Arc::new(TokioClock::new()),
             metrics: PipelineMetrics::default(),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State::new(settings)),
         }
     }
 
@@ -346,7 +368,8 @@ impl FeedbackHandler {
             .event_ignored(&self.provider, &event.coordinator_id, reason.as_str());
     }
 
-    /// Forgets long-silent coordinators and applies the level in force if it changed.
+    /// Forgets long-silent coordinators and applies the level in force if it changed (in
+    /// adaptive mode, also when the law's scale moved).
     async fn reconcile(
         &self,
         state: &mut State,
@@ -386,18 +409,31 @@ impl FeedbackHandler {
             decision.cause == Cause::NoStore,
             state.applied.is_none(),
         );
-        if state.applied == Some(decision.level)
-            || (state.applied.is_none() && decision.cause == Cause::Nothing)
-        {
+        let scale = match state.law.as_mut() {
+            None => self.policy.scale_for(decision.level),
+            Some(law) => {
+                // a store reports its utilization when it moved, so what is known of a live
+                // store is its utilization now (to a percent): ticks read it as well
+                let live = state
+                    .views
+                    .values()
+                    .filter(|view| liveness(view.heard_at, now, &self.windows) == Liveness::Fresh)
+                    .map(|view| view.utilization);
+                law.observe(now, pressure(live, state.backlog, self.max_backlog));
+                law.hard(
+                    decision.level == BackpressureLevel::Hard
+                        && matches!(decision.cause, Cause::Store(_) | Cause::Backlog),
+                );
+                adaptive_scale(&decision, agg.silent > 0, &self.policy, law.scale())
+            }
+        };
+        let unchanged = state.applied == Some(decision.level)
+            && (state.law.is_none() || !rescale_needed(state.scale, scale));
+        if unchanged || (state.applied.is_none() && decision.cause == Cause::Nothing) {
             return Ok(None);
         }
         let ts = event_ts.unwrap_or_else(|| self.clock.unix_seconds());
-        let mut adjustment = RateAdjustment::new(
-            self.provider.clone(),
-            self.policy.scale_for(decision.level),
-            decision.level,
-            ts,
-        )?;
+        let mut adjustment = RateAdjustment::new(self.provider.clone(), scale, decision.level, ts)?;
         if let Cause::Store(id) = &decision.cause {
             adjustment = adjustment.with_coordinator(id.clone());
         }
@@ -409,6 +445,7 @@ impl FeedbackHandler {
                 source,
             })?;
         state.applied = Some(decision.level);
+        state.scale = Some(scale);
         state.cause = Some(decision.cause.as_str());
         self.metrics
             .adjustment_applied(&adjustment, decision.cause.as_str(), state.backlog);

@@ -1,9 +1,11 @@
 //! Feedback from the stores: the pure control law ([`aggregate`], [`decide`] with the
-//! no-store policy and the backlog, [`ScalePolicy`]), the
+//! no-store policy and the backlog, [`ScalePolicy`] for levels mode and [`AdaptiveLaw`] for
+//! adaptive mode), the
 //! [`FeedbackHandler`] that applies it to a [`core_contracts::RateController`], the Pulse
 //! [`FeedbackConsumer`] that feeds it and the [`PulseAdjustmentSink`] that publishes what it
 //! applied.
 
+pub mod adaptive;
 mod aggregate;
 mod consumer;
 mod error;
@@ -14,6 +16,7 @@ mod pulse_sink;
 mod sink;
 mod windows;
 
+pub use adaptive::{AdaptiveLaw, FeedbackMode};
 pub use aggregate::{
     Admission, Aggregate, CoordinatorView, Liveness, admit, aggregate, counted_level, liveness,
 };

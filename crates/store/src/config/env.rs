@@ -95,6 +95,11 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "seconds between re-publications of the current level",
     ),
     (
+        "MDS_FB_REPORT_MS",
+        "250",
+        "milliseconds between utilization reports (only of queues that moved by 1 %); 0 sends none",
+    ),
+    (
         "DATABASE_URL",
         "sqlite://mdp.db",
         "sink: sqlite://PATH, postgres://..., or memory://",

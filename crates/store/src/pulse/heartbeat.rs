@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use core_contracts::FeedbackEvent;
 use pulse::CancellationToken;
 use tokio::task::JoinHandle;
 
@@ -19,6 +20,20 @@ pub fn spawn_heartbeat(
     every: Duration,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
+    spawn_every(every, shutdown, publisher, "heartbeat", move || {
+        bus.current_events()
+    })
+}
+
+/// Spawns a task that, at once and then every `every` until `shutdown`, publishes the
+/// events `pick` returns; `what` names the task in the log of a failed publish.
+pub(super) fn spawn_every(
+    every: Duration,
+    shutdown: CancellationToken,
+    publisher: Arc<PulseFeedbackPublisher>,
+    what: &'static str,
+    mut pick: impl FnMut() -> Vec<FeedbackEvent> + Send + 'static,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every.max(Duration::from_millis(1)));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -27,9 +42,9 @@ pub fn spawn_heartbeat(
                 () = shutdown.cancelled() => break,
                 _ = ticker.tick() => {}
             }
-            for event in bus.current_events() {
+            for event in pick() {
                 if let Err(error) = publisher.publish_event(&event).await {
-                    tracing::warn!(coordinator = event.coordinator_id, %error, "heartbeat publish failed");
+                    tracing::warn!(coordinator = event.coordinator_id, %error, "{what} publish failed");
                 }
             }
         }
