@@ -333,3 +333,73 @@ fn with_every_store_killed_the_backlog_stays_bounded_and_nothing_is_lost() {
         "the killed stores' entries were redelivered to the new ones"
     );
 }
+
+/// Adaptive mode across processes, on the defaults but the mode (a 10 000-bar queue, 5 s
+/// heartbeats, utilization reports every 250 ms): a store whose sink takes 2 000 bars/s and
+/// a pipeline asking 20 000. Once past the start, the store never turns hard while the
+/// pipeline's scale moves through values of its own (neither the levels' 0.5 nor a pause),
+/// and every bar arrives.
+#[test]
+fn in_adaptive_mode_the_pipeline_settles_without_hard_episodes_and_loses_nothing() {
+    let Some(world) = World::new() else { return };
+    let world = world.on_defaults();
+    let store_port = free_port();
+    let store = world.store_at("store-a", store_port, &["--sink-rate", "2000"], &[]);
+    // the counter appears with the first hard event
+    let hard_events = || {
+        metric(
+            &metrics(store_port),
+            "mds_feedback_events_total",
+            "level=\"hard\"",
+        )
+        .unwrap_or(0.0)
+    };
+    assert!(
+        wait_until(LONG, || http_get_status(store_port, "/readyz")
+            .is_some_and(|(c, _)| c == 200)),
+        "the store is ready:\n{}",
+        store.log()
+    );
+    let port = free_port();
+    let n = 30_000u64;
+    let count = n.to_string();
+    let mut pipe = pipeline(
+        &world,
+        "pipeline",
+        port,
+        &["--bars", &count, "--rate", "20000"],
+        &[("MDP_FB_MODE", "adaptive")],
+    );
+    // the start: the queue fills before the first report can arrive
+    assert!(world.wait_rows(4_000, LONG), "{}", pipe.log());
+    let hard_after_start = hard_events();
+    let mut scales = Vec::new();
+    let mut depth_peak = 0.0f64;
+    let deadline = std::time::Instant::now() + LONG;
+    while world.rows() < n - 4_000 && std::time::Instant::now() < deadline {
+        scales.extend(scale(port));
+        let depth = metric(&metrics(store_port), "mds_coord_queue_depth", "store-a");
+        depth_peak = depth_peak.max(depth.unwrap_or(0.0));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        hard_events(),
+        hard_after_start,
+        "no hard episode after the start (queue peaked at {depth_peak}); scales {scales:?}\n{}",
+        store.log()
+    );
+    assert!(
+        depth_peak < 8_000.0,
+        "the queue stayed below the high watermark: {depth_peak}"
+    );
+    assert!(
+        scales.iter().any(|&s| s > 0.0 && s < 0.45),
+        "the scale came down to the sink's share: {scales:?}"
+    );
+    assert!(
+        scales.iter().all(|&s| s > 0.0 && s != 0.5),
+        "no pause and no levels' half once past the start: {scales:?}"
+    );
+    finish(&mut pipe);
+    all_written(&world, n, &[&store]);
+}

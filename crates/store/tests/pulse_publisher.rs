@@ -1,20 +1,22 @@
 //! The store's Pulse publisher on both backends: the envelope carries the schema id, the
 //! track, `key = coordinator_id` and headers `reason` and `utilization` ("0.800000"); the v1
 //! payload carries the core fields only; events emitted on the FeedbackBus reach the stream;
-//! the heartbeat re-publishes each coordinator's current level; a goodbye carries the header
-//! `leaving: true`.
+//! the heartbeat re-publishes each coordinator's current level; the utilization report
+//! publishes a queue that moved and nothing for one that did not; a goodbye carries the
+//! header `leaving: true`.
 
 mod support;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use core_contracts::{BackpressureLevel, FeedbackEvent, Track};
 use pulse::testing::Harness;
 use pulse::{CancellationToken, Pulse, Subscription};
 use store::coordinator::{CoordinatorConfig, WriteCoordinator};
-use store::feedback::FeedbackBus;
-use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat};
+use store::feedback::{FeedbackBus, FeedbackSource};
+use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
 use store::sink::memory::MemorySink;
 
 /// A `Pulse` on `track` with streams of its own (the key prefix names the track).
@@ -168,6 +170,76 @@ async fn a_goodbye_carries_the_leaving_header_on_every_track(backend: Harness) {
     }
 }
 
+/// A coordinator stand-in whose queue size the test sets, counting the events asked of it.
+#[derive(Default)]
+struct FakeQueue {
+    size: AtomicU64,
+    asked: AtomicU64,
+}
+
+impl FeedbackSource for FakeQueue {
+    fn coordinator_id(&self) -> &str {
+        "fake-coord"
+    }
+
+    fn current_level(&self) -> BackpressureLevel {
+        BackpressureLevel::Ok
+    }
+
+    fn current_event(&self) -> FeedbackEvent {
+        let seq = self.asked.fetch_add(1, Ordering::SeqCst);
+        let size = self.size.load(Ordering::SeqCst);
+        FeedbackEvent::new("fake-coord", size, 1000, BackpressureLevel::Ok, 1.0)
+            .expect("valid")
+            .with_reason(store::coordinator::REASON_HEARTBEAT)
+            .with_seq(seq)
+    }
+}
+
+async fn the_report_publishes_a_queue_that_moved_and_nothing_else(backend: Harness) {
+    let pulse = pulse_on(&backend, Track::V2);
+    let mut reader = pulse
+        .broadcast::<FeedbackEvent>(pulse::stream::FEEDBACK)
+        .await
+        .expect("opens");
+    let bus = FeedbackBus::new();
+    let queue = Arc::new(FakeQueue::default());
+    let source: Arc<dyn FeedbackSource> = queue.clone();
+    bus.register_source(Arc::downgrade(&source));
+    let stop = CancellationToken::new();
+    let publisher = Arc::new(PulseFeedbackPublisher::new(pulse.clone()));
+    let reports = spawn_reports(bus, publisher, Duration::from_millis(10), stop.clone());
+    let mut read = async || loop {
+        let batch = tokio::time::timeout(Duration::from_secs(10), reader.try_next_batch())
+            .await
+            .expect("in time")
+            .expect("reads");
+        if let Some(first) = batch.into_iter().next() {
+            return first;
+        }
+    };
+    let first = read().await;
+    assert_eq!(first.payload.queue_size, 0, "the first look is reported");
+    assert_eq!(first.meta.headers["reason"], "utilization");
+    // a move below one percent of the capacity, looked at three times: no report
+    queue.size.store(5, Ordering::SeqCst);
+    let asked = queue.asked.load(Ordering::SeqCst);
+    let looked = async {
+        while queue.asked.load(Ordering::SeqCst) < asked + 3 {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), looked)
+        .await
+        .expect("the report looks again");
+    queue.size.store(30, Ordering::SeqCst);
+    let next = read().await;
+    assert_eq!(next.payload.queue_size, 30, "the next report is the move past 1 %");
+    assert_eq!(next.meta.headers["utilization"], "0.030000");
+    stop.cancel();
+    reports.await.expect("the report ends");
+}
+
 macro_rules! both_backends {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -195,4 +267,5 @@ both_backends!(
     envelope_carries_key_headers_and_track,
     a_goodbye_carries_the_leaving_header_on_every_track,
     bus_events_reach_the_stream_and_the_heartbeat_repeats_the_level,
+    the_report_publishes_a_queue_that_moved_and_nothing_else,
 );
