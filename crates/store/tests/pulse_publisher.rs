@@ -234,7 +234,10 @@ async fn the_report_publishes_a_queue_that_moved_and_nothing_else(backend: Harne
         .expect("the report looks again");
     queue.size.store(30, Ordering::SeqCst);
     let next = read().await;
-    assert_eq!(next.payload.queue_size, 30, "the next report is the move past 1 %");
+    assert_eq!(
+        next.payload.queue_size, 30,
+        "the next report is the move past 1 %"
+    );
     assert_eq!(next.meta.headers["utilization"], "0.030000");
     stop.cancel();
     reports.await.expect("the report ends");

@@ -12,10 +12,10 @@ use core_contracts::{
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
-use super::adaptive::{adaptive_scale, pressure, rescale_needed};
 use super::{
     AdaptiveLaw, AdjustmentSink, Admission, Cause, CoordinatorView, FeedbackError, FeedbackMode,
-    Liveness, ScalePolicy, WhenNoStore, Windows, admit, aggregate, backlog_level, decide, liveness,
+    Liveness, ScalePolicy, WhenNoStore, Windows, adaptive_pressure, adaptive_scale, admit,
+    aggregate, backlog_level, decide, liveness, rescale_needed,
 };
 use crate::TokioClock;
 use crate::config::FeedbackSettings;
@@ -419,7 +419,10 @@ impl FeedbackHandler {
                     .values()
                     .filter(|view| liveness(view.heard_at, now, &self.windows) == Liveness::Fresh)
                     .map(|view| view.utilization);
-                law.observe(now, pressure(live, state.backlog, self.max_backlog));
+                law.observe(
+                    now,
+                    adaptive_pressure(live, state.backlog, self.max_backlog),
+                );
                 law.hard(
                     decision.level == BackpressureLevel::Hard
                         && matches!(decision.cause, Cause::Store(_) | Cause::Backlog),

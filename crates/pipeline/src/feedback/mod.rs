@@ -10,19 +10,21 @@ mod aggregate;
 mod consumer;
 mod error;
 mod handler;
+mod mode;
 mod policy;
 mod pressure;
 mod pulse_sink;
 mod sink;
 mod windows;
 
-pub use adaptive::{AdaptiveLaw, FeedbackMode};
+pub use adaptive::AdaptiveLaw;
 pub use aggregate::{
     Admission, Aggregate, CoordinatorView, Liveness, admit, aggregate, counted_level, liveness,
 };
 pub use consumer::{FeedbackConsumer, HISTORY};
 pub use error::FeedbackError;
 pub use handler::{FeedbackHandler, HandleOutcome, IgnoreReason};
+pub use mode::{FeedbackMode, RESCALE_STEP, adaptive_pressure, adaptive_scale, rescale_needed};
 pub use policy::ScalePolicy;
 pub use pressure::{Cause, Decision, WhenNoStore, backlog_level, decide};
 pub use pulse_sink::PulseAdjustmentSink;
