@@ -60,6 +60,18 @@ fn store_on(world: &World, name: &str, port: u16, sink: &str) -> Proc {
     Proc::spawn(name, cmd, world.dir.path())
 }
 
+/// `mdp pipeline` named `pipeline` asking 20 000 bars/s for `n` bars.
+fn fast_pipeline(world: &World, port: u16, n: u64, env: &[(&str, &str)]) -> Proc {
+    let count = n.to_string();
+    pipeline(
+        world,
+        "pipeline",
+        port,
+        &["--bars", &count, "--rate", "20000"],
+        env,
+    )
+}
+
 fn both(ports: [u16; 2], want: f64) -> bool {
     ports.iter().all(|p| scale(*p) == Some(want))
 }
@@ -272,14 +284,7 @@ fn with_every_store_killed_the_backlog_stays_bounded_and_nothing_is_lost() {
     let mut store_b = world.store("store-b", &[], &[]);
     let port = free_port();
     let n = 150_000u64;
-    let count = n.to_string();
-    let mut pipe = pipeline(
-        &world,
-        "pipeline",
-        port,
-        &["--bars", &count, "--rate", "20000"],
-        &[],
-    );
+    let mut pipe = fast_pipeline(&world, port, n, &[]);
     assert!(world.wait_rows(10_000, LONG), "{}", pipe.log());
     store_a.kill9();
     store_b.kill9();
@@ -362,14 +367,7 @@ fn in_adaptive_mode_the_pipeline_settles_without_hard_episodes_and_loses_nothing
     );
     let port = free_port();
     let n = 30_000u64;
-    let count = n.to_string();
-    let mut pipe = pipeline(
-        &world,
-        "pipeline",
-        port,
-        &["--bars", &count, "--rate", "20000"],
-        &[("MDP_FB_MODE", "adaptive")],
-    );
+    let mut pipe = fast_pipeline(&world, port, n, &[("MDP_FB_MODE", "adaptive")]);
     // the start: the queue fills before the first report can arrive
     assert!(world.wait_rows(4_000, LONG), "{}", pipe.log());
     let hard_after_start = hard_events();
