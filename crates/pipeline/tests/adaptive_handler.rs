@@ -29,10 +29,13 @@ struct Rig {
 
 impl Rig {
     fn new() -> Self {
-        let settings = FeedbackSettings {
+        Self::with(FeedbackSettings {
             mode: FeedbackMode::Adaptive,
             ..FeedbackSettings::default()
-        };
+        })
+    }
+
+    fn with(settings: FeedbackSettings) -> Self {
         let controller = Arc::new(RecordingController::default());
         let clock = TokioClock::starting_at(T0);
         let handler = FeedbackHandler::new(&settings, controller.clone(), Arc::new(NoopSink))
@@ -159,6 +162,23 @@ async fn the_backlog_is_pressure_too() {
     assert!(scale > 0.0 && scale < 0.5, "{scale}");
     rig.handler.observe_backlog(50_001).await.expect("observed");
     assert_eq!(rig.scale(), 0.0, "over MDP_MAX_BACKLOG the pipeline holds");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_floor_out_of_range_given_in_code_keeps_adaptive_mode_on_the_default_floor() {
+    let mut rig = Rig::with(FeedbackSettings {
+        mode: FeedbackMode::Adaptive,
+        adaptive_floor: 0.0,
+        ..FeedbackSettings::default()
+    });
+    rig.report(6_500, Soft).await;
+    advance(REPORT).await;
+    rig.report(7_000, Soft).await;
+    let scale = rig.scale();
+    assert!(
+        scale > 0.0 && scale < 1.0 && scale != 0.5,
+        "adaptive: {scale}"
+    );
 }
 
 #[test]

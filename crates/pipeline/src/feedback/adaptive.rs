@@ -65,6 +65,18 @@ pub struct AdaptiveLaw {
     in_hard: bool,
 }
 
+impl Default for AdaptiveLaw {
+    /// A law starting at full scale with the [`DEFAULT_FLOOR`].
+    fn default() -> Self {
+        Self {
+            floor: DEFAULT_FLOOR,
+            scale: 1.0,
+            last: None,
+            in_hard: false,
+        }
+    }
+}
+
 impl AdaptiveLaw {
     /// A law starting at full scale that never goes below `floor` (in `(0, 1]`).
     pub fn new(floor: f64) -> Result<Self, FeedbackError> {
@@ -75,9 +87,7 @@ impl AdaptiveLaw {
         }
         Ok(Self {
             floor,
-            scale: 1.0,
-            last: None,
-            in_hard: false,
+            ..Self::default()
         })
     }
 
@@ -282,5 +292,6 @@ mod tests {
             assert!(AdaptiveLaw::new(floor).is_err(), "{floor}");
         }
         assert_eq!(AdaptiveLaw::new(1.0).expect("valid").floor(), 1.0);
+        assert_eq!(AdaptiveLaw::default().floor(), DEFAULT_FLOOR);
     }
 }

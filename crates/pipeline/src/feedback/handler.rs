@@ -70,9 +70,12 @@ struct State {
 
 impl State {
     fn new(settings: &FeedbackSettings) -> Self {
-        let law = (settings.mode == FeedbackMode::Adaptive)
-            .then(|| AdaptiveLaw::new(settings.adaptive_floor).ok())
-            .flatten();
+        let law = (settings.mode == FeedbackMode::Adaptive).then(|| {
+            AdaptiveLaw::new(settings.adaptive_floor).unwrap_or_else(|error| {
+                tracing::warn!(%error, "adaptive floor out of range: the default holds");
+                AdaptiveLaw::default()
+            })
+        });
         Self {
             views: BTreeMap::new(),
             sources: BTreeSet::new(),
