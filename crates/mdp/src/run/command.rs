@@ -135,7 +135,7 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     }
     let stats = store.stop_within(grace, Leftover::DeadLetter).await;
     let final_level = store_level.current_level().as_str().to_owned();
-    let depths = progress.stop(capacity).await;
+    let depths = progress.stop().await;
     let levels = levels.await.unwrap_or_default();
     background.cancel();
     let seconds = started.elapsed().as_secs_f64();

@@ -23,6 +23,7 @@ const LOG_EVERY: u32 = 40;
 pub struct Progress {
     task: JoinHandle<Depths>,
     stop: CancellationToken,
+    capacity: usize,
 }
 
 /// The queue depths sampled over a run.
@@ -38,6 +39,7 @@ impl Progress {
     /// Starts sampling `coordinator` and `recorder`; draws only when `draw` is set.
     pub fn start(coordinator: WriteCoordinator, recorder: Arc<ScaleRecorder>, draw: bool) -> Self {
         let stop = CancellationToken::new();
+        let capacity = coordinator.config().capacity.get();
         let tty = std::io::stderr().is_terminal();
         let task = tokio::spawn(run(
             coordinator,
@@ -45,17 +47,21 @@ impl Progress {
             stop.clone(),
             draw.then_some(tty),
         ));
-        Self { task, stop }
+        Self {
+            task,
+            stop,
+            capacity,
+        }
     }
 
     /// Stops the task (clearing the line on a terminal) and returns the depths it sampled.
-    pub async fn stop(self, capacity: usize) -> Depths {
+    pub async fn stop(self) -> Depths {
         self.stop.cancel();
         self.task.await.unwrap_or_else(|error| {
             tracing::warn!(%error, "progress task failed");
             Depths {
                 peak: 0,
-                histogram: DepthHistogram::new(capacity),
+                histogram: DepthHistogram::new(self.capacity),
             }
         })
     }

@@ -55,7 +55,7 @@ impl IgnoreReason {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct State {
     views: BTreeMap<String, CoordinatorView>,
     sources: BTreeSet<String>,
@@ -68,25 +68,14 @@ struct State {
     law: Option<AdaptiveLaw>,
 }
 
-impl State {
-    fn new(settings: &FeedbackSettings) -> Self {
-        let law = (settings.mode == FeedbackMode::Adaptive).then(|| {
-            AdaptiveLaw::new(settings.adaptive_floor).unwrap_or_else(|error| {
-                tracing::warn!(%error, "adaptive floor out of range: the default holds");
-                AdaptiveLaw::default()
-            })
-        });
-        Self {
-            views: BTreeMap::new(),
-            sources: BTreeSet::new(),
-            applied: None,
-            scale: None,
-            cause: None,
-            backlog: 0,
-            published: 0,
-            law,
-        }
-    }
+/// The adaptive law `settings` ask for, if any.
+fn law_of(settings: &FeedbackSettings) -> Option<AdaptiveLaw> {
+    (settings.mode == FeedbackMode::Adaptive).then(|| {
+        AdaptiveLaw::new(settings.adaptive_floor).unwrap_or_else(|error| {
+            tracing::warn!(%error, "adaptive floor out of range: the default holds");
+            AdaptiveLaw::default()
+        })
+    })
 }
 
 /// Turns the stores' feedback into one provider's budget scale.
@@ -146,7 +135,10 @@ impl FeedbackHandler {
             sink,
             clock: Arc::new(TokioClock::new()),
             metrics: PipelineMetrics::default(),
-            state: Mutex::new(State::new(settings)),
+            state: Mutex::new(State {
+                law: law_of(settings),
+                ..State::default()
+            }),
         }
     }
 
