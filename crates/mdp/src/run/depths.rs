@@ -20,6 +20,7 @@ pub struct DepthHistogram {
     capacity: usize,
     bins: Vec<u64>,
     samples: u64,
+    max: usize,
 }
 
 impl DepthHistogram {
@@ -29,6 +30,7 @@ impl DepthHistogram {
             capacity: capacity.max(1),
             bins: vec![0; BINS + 1],
             samples: 0,
+            max: 0,
         }
     }
 
@@ -37,10 +39,17 @@ impl DepthHistogram {
         let bin = (depth.min(self.capacity) * BINS) / self.capacity;
         self.bins[bin] += 1;
         self.samples += 1;
+        self.max = self.max.max(depth);
+    }
+
+    /// The deepest sample (0 before any).
+    pub fn max(&self) -> usize {
+        self.max
     }
 
     /// The depth at or below which a fraction `q` of the samples lie, to a thousandth of
-    /// the capacity (the upper edge of its bin); 0 before any sample.
+    /// the capacity (the upper edge of its bin, but never above the deepest sample); 0
+    /// before any sample.
     pub fn quantile(&self, q: f64) -> usize {
         if self.samples == 0 {
             return 0;
@@ -50,10 +59,12 @@ impl DepthHistogram {
         for (bin, count) in self.bins.iter().enumerate() {
             seen += count;
             if seen >= rank {
-                return ((bin + 1) * self.capacity / BINS).min(self.capacity);
+                return ((bin + 1) * self.capacity / BINS)
+                    .min(self.capacity)
+                    .min(self.max);
             }
         }
-        self.capacity
+        self.max.min(self.capacity)
     }
 }
 
@@ -74,5 +85,13 @@ mod tests {
         assert_eq!(h.quantile(0.98), 11);
         assert_eq!(h.quantile(0.99), 501);
         assert_eq!(h.quantile(1.0), 1000);
+        assert_eq!(h.max(), 2_000);
+        let mut idle = DepthHistogram::new(10_000);
+        idle.record(0);
+        assert_eq!(
+            (idle.quantile(0.99), idle.max()),
+            (0, 0),
+            "never above the peak"
+        );
     }
 }

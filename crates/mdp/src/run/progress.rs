@@ -21,18 +21,9 @@ const LOG_EVERY: u32 = 40;
 /// The progress task, which returns the depths it sampled.
 #[derive(Debug)]
 pub struct Progress {
-    task: JoinHandle<Depths>,
+    task: JoinHandle<DepthHistogram>,
     stop: CancellationToken,
     capacity: usize,
-}
-
-/// The queue depths sampled over a run.
-#[derive(Debug, Clone)]
-pub struct Depths {
-    /// The deepest sample.
-    pub peak: usize,
-    /// Every sample.
-    pub histogram: DepthHistogram,
 }
 
 impl Progress {
@@ -55,14 +46,11 @@ impl Progress {
     }
 
     /// Stops the task (clearing the line on a terminal) and returns the depths it sampled.
-    pub async fn stop(self) -> Depths {
+    pub async fn stop(self) -> DepthHistogram {
         self.stop.cancel();
         self.task.await.unwrap_or_else(|error| {
             tracing::warn!(%error, "progress task failed");
-            Depths {
-                peak: 0,
-                histogram: DepthHistogram::new(self.capacity),
-            }
+            DepthHistogram::new(self.capacity)
         })
     }
 }
@@ -72,11 +60,8 @@ async fn run(
     recorder: Arc<ScaleRecorder>,
     stop: CancellationToken,
     draw: Option<bool>,
-) -> Depths {
-    let mut depths = Depths {
-        peak: 0,
-        histogram: DepthHistogram::new(coordinator.config().capacity.get()),
-    };
+) -> DepthHistogram {
+    let mut depths = DepthHistogram::new(coordinator.config().capacity.get());
     let mut ticker = tokio::time::interval(SAMPLE_EVERY);
     let mut ticks = 0u32;
     let started = Instant::now();
@@ -86,9 +71,7 @@ async fn run(
             () = stop.cancelled() => break,
             _ = ticker.tick() => {}
         }
-        let depth = coordinator.queue_depth();
-        depths.peak = depths.peak.max(depth);
-        depths.histogram.record(depth);
+        depths.record(coordinator.queue_depth());
         ticks += 1;
         let Some(tty) = draw else { continue };
         let every = if tty { TTY_EVERY } else { LOG_EVERY };
