@@ -11,11 +11,15 @@
 //!        ──▶ FeedbackHandler (aggregate, policy) ──▶ AdjustmentSink
 //!                                   PulseAdjustmentSink ──▶ {ns}.telemetry.rate_adjustment
 //! ```
+//!
+//! [`service::PipelineService`] puts these together over the bus: it publishes bars on
+//! `{ns}.marketdata.bars` under the stores' feedback, with a checkpoint.
 
 mod clock;
 pub mod config;
 pub mod feedback;
 pub mod rate;
+pub mod service;
 pub mod source;
 pub mod telemetry;
 

@@ -409,3 +409,33 @@ impl ProviderHandles {
         self.granted.inc_by(u64::from(n));
     }
 }
+
+/// Bars the pipeline service ([`crate::service`]) published on the bars stream.
+pub const PIPELINE_BARS_PUBLISHED_TOTAL: &str = "mdp_pipeline_bars_published_total";
+/// Failed publish attempts of the pipeline service (each retried until it succeeds).
+pub const PIPELINE_PUBLISH_RETRIES_TOTAL: &str = "mdp_pipeline_publish_retries_total";
+
+/// The pipeline service's publish counters. Clones share the same series.
+#[derive(Debug, Clone, Default)]
+pub struct PublishMetrics {
+    /// [`PIPELINE_BARS_PUBLISHED_TOTAL`].
+    pub published: Counter,
+    /// [`PIPELINE_PUBLISH_RETRIES_TOTAL`].
+    pub retries: Counter,
+}
+
+impl PublishMetrics {
+    /// Registers both counters in `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            counter_name(PIPELINE_BARS_PUBLISHED_TOTAL),
+            "Bars published on the bars stream",
+            self.published.clone(),
+        );
+        registry.register(
+            counter_name(PIPELINE_PUBLISH_RETRIES_TOTAL),
+            "Failed bar publish attempts, each retried",
+            self.retries.clone(),
+        );
+    }
+}

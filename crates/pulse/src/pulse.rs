@@ -293,4 +293,12 @@ impl Pulse {
         health.insert("track".into(), self.config.track.as_str().into());
         health
     }
+
+    /// Whether the bus is ready: its health map reports no error status.
+    pub async fn is_ready(&self) -> bool {
+        self.health()
+            .await
+            .get("status")
+            .is_none_or(|status| status == "ok")
+    }
 }

@@ -9,6 +9,9 @@ pub const FEEDBACK: &str = "telemetry.feedback";
 pub const RATE_ADJUSTMENT: &str = "telemetry.rate_adjustment";
 /// The bar stream, `{ns}.marketdata.bars`.
 pub const BARS: &str = "marketdata.bars";
+/// The consumer group every store reads [`BARS`] in: each bar goes to one store of it, and
+/// the bars stream is trimmed only below what it has acknowledged.
+pub const STORE_GROUP: &str = "store";
 
 /// Name prefixes of the streams bounded by count (`MAXLEN ~`); every other stream is a data
 /// stream, trimmed only below what its groups still need.

@@ -9,7 +9,9 @@
 //! - [`config::StoreSettings`]: settings read from the environment; [`sink::open_sink`]: the
 //!   SQLite, PostgreSQL or memory sink a `DATABASE_URL` names.
 //! - [`pulse::PulseFeedbackPublisher`] and [`pulse::spawn_heartbeat`]: feedback on the Pulse
-//!   bus, with a level heartbeat.
+//!   bus, with a level heartbeat (feature `pulse`).
+//! - [`service::StoreService`]: a store fed from the bars stream on the bus, acknowledging
+//!   each entry once its bar is written (feature `service`).
 //! - [`http::router`]: health, readiness, metrics and admin routes;
 //!   [`webhook::WebhookBroadcaster`]: the feedback webhook.
 
@@ -19,8 +21,11 @@ pub mod coordinator;
 pub mod dead_letter;
 pub mod feedback;
 pub mod http;
+#[cfg(feature = "pulse")]
 pub mod pulse;
 pub mod queue;
+#[cfg(feature = "service")]
+pub mod service;
 pub mod sink;
 pub mod telemetry;
 pub mod webhook;

@@ -287,3 +287,36 @@ impl CoordinatorMetrics {
         );
     }
 }
+
+/// Bar entries a bus-fed store ([`crate::service`]) acknowledged on the bus once their bars
+/// were written or dead-lettered.
+pub const STORE_BARS_ACKED_TOTAL: &str = "mdp_store_bars_acked_total";
+/// Bus entries a bus-fed store acknowledged because their bars were dead-lettered (kept in
+/// the dead-letter file for replay); also counted in `mdp_store_bars_acked_total`.
+pub const STORE_BARS_DEAD_LETTERED_TOTAL: &str = "mdp_store_bars_dead_lettered_total";
+
+/// The bus-fed store's acknowledgement counters. Clones share the same series;
+/// [`ServiceMetrics::register`] exposes them.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceMetrics {
+    /// [`STORE_BARS_ACKED_TOTAL`].
+    pub acked: Counter,
+    /// [`STORE_BARS_DEAD_LETTERED_TOTAL`].
+    pub dead_lettered: Counter,
+}
+
+impl ServiceMetrics {
+    /// Registers both counters in `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            counter_name(STORE_BARS_ACKED_TOTAL),
+            "Bar entries acknowledged on the bus after their bars were written or dead-lettered",
+            self.acked.clone(),
+        );
+        registry.register(
+            counter_name(STORE_BARS_DEAD_LETTERED_TOTAL),
+            "Bar entries acknowledged on the bus because their bars were dead-lettered",
+            self.dead_lettered.clone(),
+        );
+    }
+}

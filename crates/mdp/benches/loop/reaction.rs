@@ -13,8 +13,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use core_contracts::{BackpressureLevel, BoxError, FeedbackEvent, RateAdjustment, RateController};
-use mdp::telemetry::Metrics;
-use mdp::wiring::StoreSide;
 use pipeline::{
     FeedbackConsumer, FeedbackHandler, PipelineMetrics, PipelineSettings, PulseAdjustmentSink,
     RateCoordinator, RateCoordinatorAdapter, TokioClock,
@@ -23,6 +21,7 @@ use pulse::backend::memory::InMemoryBus;
 use pulse::{BackendKind, CancellationToken, Pulse, PulseConfig};
 use store::config::StoreSettings;
 use store::feedback::FeedbackBus;
+use store::service::StoreSide;
 use store::sink::MemorySink;
 use tokio::runtime::Runtime;
 
@@ -130,7 +129,7 @@ fn start(pulse: Pulse, applied: Sender<(f64, Instant)>) -> Loop {
         &dir.path().join("dead-letters.ndjson"),
         Arc::new(MemorySink::new()),
         pulse,
-        &Metrics::default(),
+        Default::default(),
         shutdown.clone(),
     )
     .expect("starts the store side");

@@ -22,12 +22,13 @@ use mdp::run::CoordinatorSubmitter;
 use mdp::sink::SinkChoice;
 use mdp::source::SourcePlan;
 use mdp::telemetry::Metrics;
-use mdp::wiring::{PipelineSide, StoreSide};
 use pipeline::PipelineSettings;
+use pipeline::service::PipelineSide;
 use pipeline::source::Pump;
 use pulse::backend::memory::InMemoryBus;
 use pulse::{CancellationToken, Pulse, PulseConfig};
 use store::config::{DatabaseUrl, StoreSettings};
+use store::service::StoreSide;
 use store::sink::{Revision, Sink};
 use tokio::runtime::Runtime;
 
@@ -128,13 +129,14 @@ impl Target<'_> {
             &dead_letters,
             sink,
             pulse.clone(),
-            &metrics,
+            metrics.coordinator.clone(),
             background.clone(),
         )
         .expect("starts the store side");
-        let pipeline = PipelineSide::start(&self.pipeline, Some(UNLIMITED), pulse, &metrics)
-            .await
-            .expect("starts the pipeline side");
+        let pipeline =
+            PipelineSide::start(&self.pipeline, Some(UNLIMITED), pulse, &metrics.pipeline)
+                .await
+                .expect("starts the pipeline side");
         let submitter = CoordinatorSubmitter::new(store.coordinator.clone());
         let pump = Pump::new(
             Arc::clone(&pipeline.rates),

@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use pipeline::PipelineSettings;
+use pipeline::service::PipelineSide;
 use pipeline::source::Pump;
 use pulse::CancellationToken;
 use store::config::StoreSettings;
 use store::coordinator::{Leftover, WriteCoordinator};
 use store::http::{HttpState, router};
+use store::service::StoreSide;
 use tokio::time::Instant;
 
 use super::levels::count_levels;
@@ -18,7 +20,7 @@ use super::{CoordinatorSubmitter, Summary};
 use crate::cli::RunArgs;
 use crate::source::SourcePlan;
 use crate::telemetry::Metrics;
-use crate::wiring::{PipelineSide, StoreSide, open_pulse};
+use crate::wiring::open_pulse;
 use crate::{http, shutdown, sink};
 
 /// Default length of a run of the endless synthetic source without `--bars`/`--duration`.
@@ -70,12 +72,18 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
         &args.store.dead_letter_file,
         sink,
         pulse.clone(),
-        &metrics,
+        metrics.coordinator.clone(),
         background.clone(),
-    )?;
+    )
+    .context("cannot start the write coordinator")?;
     let levels = count_levels(&store.feedback);
-    let pipeline =
-        PipelineSide::start(&pipeline_settings, args.pipeline.rate, pulse, &metrics).await?;
+    let pipeline = PipelineSide::start(
+        &pipeline_settings,
+        args.pipeline.rate,
+        pulse,
+        &metrics.pipeline,
+    )
+    .await?;
 
     if let Some(port) = args.port {
         let coordinator = store.coordinator.clone();

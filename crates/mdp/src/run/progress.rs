@@ -6,13 +6,13 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
+use pipeline::service::ScaleRecorder;
 use pulse::CancellationToken;
 use store::coordinator::WriteCoordinator;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::DepthHistogram;
-use crate::wiring::ScaleRecorder;
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 const TTY_EVERY: u32 = 5;

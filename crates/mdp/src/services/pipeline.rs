@@ -1,24 +1,20 @@
-//! `mdp pipeline`: produces bars at the rate the stores' feedback allows and publishes them
-//! on the bars stream; serves /metrics and health; stops on SIGINT/SIGTERM or after
-//! `--bars`/`--duration`/the end of the CSV file.
+//! `mdp pipeline`: a [`PipelineService`] on the source the flags name, with its HTTP
+//! endpoints (/metrics, health, readiness once a store is known) and the signals; stops on
+//! SIGINT/SIGTERM or after `--bars`/`--duration`/the end of the CSV file.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use core_contracts::{HealthComponent, HealthState};
 use pipeline::PipelineSettings;
-use pipeline::source::Pump;
+use pipeline::service::PipelineService;
 use pulse::CancellationToken;
 use store::http::{HttpState, router};
 
-use super::bar_publisher::BarPublisher;
-use super::checkpoint::Checkpoint;
 use crate::cli::PipelineArgs;
 use crate::source::SourcePlan;
 use crate::telemetry::Metrics;
-use crate::wiring::{PipelineSide, open_pulse};
+use crate::wiring::open_pulse;
 use crate::{http, shutdown};
 
 /// Runs the pipeline service until it is done or told to stop; after that, winding down
@@ -30,9 +26,6 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         &settings.source,
         &settings.feedback.provider_name,
     );
-    let checkpoint = Checkpoint::new(args.checkpoint.clone());
-    let already = checkpoint.load()?;
-    let bars = plan.open(already)?;
     let duration = args
         .pipeline
         .duration
@@ -46,83 +39,45 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
 
     let metrics = Metrics::default();
     let pulse = open_pulse(args.bus, metrics.pulse.clone()).await?;
-    // The store group exists from the first bar on, so that its backlog is measured and
-    // nothing is trimmed before the stores have read it, even when they start later.
-    let bars_key = pulse.stream(pulse::stream::BARS).key().to_owned();
-    if let Err(error) = pulse
-        .backend()
-        .ensure_group(&bars_key, super::STORE_GROUP)
-        .await
-    {
-        tracing::warn!(%error, stream = bars_key, "cannot create the store group yet");
+    let mut builder = PipelineService::builder(settings, pulse.clone())
+        .metrics(metrics.pipeline.clone())
+        .publish_metrics(metrics.publish.clone());
+    if let Some(rate) = args.pipeline.rate {
+        builder = builder.rate(rate);
     }
-    let side = PipelineSide::start(&settings, args.pipeline.rate, pulse.clone(), &metrics).await?;
-    let stop = CancellationToken::new();
-    let publisher = Arc::new(
-        BarPublisher::new(
-            pulse.clone(),
-            checkpoint,
-            already,
-            (
-                metrics.pipeline_published.clone(),
-                metrics.pipeline_publish_retries.clone(),
-            ),
-            stop.clone(),
-        )
-        .admitting(Arc::clone(&side.handler)),
-    );
+    if let Some(path) = &args.checkpoint {
+        builder = builder.checkpoint(path);
+    }
+    let service = builder.start().await?;
+    let bars = plan.open(service.resume_after())?;
 
-    let recorder = Arc::clone(&side.recorder);
-    let provider = side.provider.clone();
-    let bus = pulse.clone();
-    let known = Arc::clone(&side.handler);
+    let handler = service.handler();
     let state = HttpState::new("pipeline", env!("CARGO_PKG_VERSION"))
         .with_metrics(metrics.registry())
         .with_readiness(
             "bus",
             Arc::new(move || {
-                let bus = bus.clone();
-                async move { super::bus_ready(&bus).await }
+                let bus = pulse.clone();
+                async move { bus.is_ready().await }
             }),
         )
         .with_readiness(
             "store",
             Arc::new(move || {
-                let handler = Arc::clone(&known);
+                let handler = Arc::clone(&handler);
                 async move { handler.store_known().await }
             }),
         )
-        .with_components(Arc::new(move || {
-            let (scale, level) = recorder.current();
-            vec![HealthComponent {
-                name: format!("rate:{provider}"),
-                state: HealthState::Healthy,
-                details: BTreeMap::from([
-                    ("scale".to_owned(), format!("{scale:.2}")),
-                    ("level".to_owned(), level.as_str().to_owned()),
-                ]),
-            }]
-        }));
-    let (addr, server) = http::serve(router(state), args.port, stop.clone()).await?;
-    let backlog = super::backlog::spawn_backlog_admission(
-        pulse.clone(),
-        Arc::clone(&side.handler),
-        stop.clone(),
-    );
+        .with_components(Arc::new(service.health_fn()));
+    let serving = CancellationToken::new();
+    let (addr, server) = http::serve(router(state), args.port, serving.clone()).await?;
     tracing::info!(
         %addr,
-        resumed_after = already,
-        provider = side.provider,
+        resumed_after = service.resume_after(),
+        provider = service.provider(),
         "pipeline started"
     );
 
-    let pump = Pump::new(
-        Arc::clone(&side.rates),
-        side.provider.clone(),
-        publisher.clone(),
-    )
-    .batch_size(settings.source.batch_size)
-    .with_metrics(metrics.pipeline.clone());
     let deadline = async {
         match duration {
             Some(d) => tokio::time::sleep(d).await,
@@ -130,29 +85,23 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         }
     };
     let outcome = tokio::select! {
-        result = pump.run(bars) => result.map(|_| "end of source".to_owned()),
+        result = service.publish(bars) => result.map(|_| "end of source".to_owned()),
         () = deadline => Ok("duration".to_owned()),
         signal = shutdown::signal() => Ok(signal.to_owned()),
     };
-    stop.cancel();
-    backlog.abort();
-    let wind_down = async {
-        side.stop().await;
-        let _ = server.await;
-    };
-    if tokio::time::timeout(grace, wind_down).await.is_err() {
+    let published = service.stop(grace).await;
+    serving.cancel();
+    if tokio::time::timeout(grace, server).await.is_err() {
         tracing::warn!(
             ?grace,
-            "pipeline shutdown took longer than the grace period"
+            "the HTTP server took longer than the grace period to stop"
         );
     }
-    let published = publisher.published();
     match outcome {
         Ok(reason) => {
             tracing::info!(published, reason, "pipeline stopped");
             Ok(())
         }
-        Err(error) => Err(anyhow::Error::new(error)
-            .context(format!("the pipeline stopped after {published} bars"))),
+        Err(error) => Err(anyhow::Error::new(error)),
     }
 }

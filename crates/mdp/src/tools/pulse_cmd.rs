@@ -5,7 +5,6 @@ use pulse::{BackendKind, PulseMetrics};
 
 use super::tail::tail;
 use crate::cli::{DlqCommand, PulseArgs, PulseCommand};
-use crate::services::STORE_GROUP;
 use crate::wiring::open_pulse;
 
 /// Runs a `mdp pulse` subcommand against the bus of `PulseConfig::from_env`.
@@ -64,7 +63,7 @@ pub async fn run_pulse(args: PulseArgs) -> anyhow::Result<()> {
             let streams = [
                 (pulse::stream::FEEDBACK, ""),
                 (pulse::stream::RATE_ADJUSTMENT, ""),
-                (pulse::stream::BARS, STORE_GROUP),
+                (pulse::stream::BARS, pulse::stream::STORE_GROUP),
             ];
             println!(
                 "{:<36} {:>10} {:>8} {:>10} {:>10}  group",

@@ -1,23 +1,24 @@
 //! The store side: a `WriteCoordinator` on the sink, its `FeedbackBus`, the Pulse publisher
-//! attached to it and the level heartbeat.
+//! attached to it, the level heartbeat and the utilization report. Bars reach it by
+//! [`WriteCoordinator::submit`] (one process, `mdp run`) or from the bus
+//! ([`super::StoreService`]).
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use pulse::{CancellationToken, Pulse};
-use store::config::StoreSettings;
-use store::coordinator::{
-    BatchOutcome, BreakerConfig, CoordinatorConfig, CoordinatorStats, Leftover, RetryPolicy,
-    WriteCoordinator,
-};
-use store::feedback::{AttachedSubscriber, FeedbackBus};
-use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
-use store::sink::Sink;
 use tokio::task::JoinHandle;
 
-use crate::telemetry::Metrics;
+use crate::config::StoreSettings;
+use crate::coordinator::{
+    BatchOutcome, BreakerConfig, CoordinatorConfig, CoordinatorError, CoordinatorStats, Leftover,
+    RetryPolicy, WriteCoordinator,
+};
+use crate::feedback::{AttachedSubscriber, FeedbackBus};
+use crate::pulse::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
+use crate::sink::Sink;
+use crate::telemetry::CoordinatorMetrics;
 
 /// The running store side.
 pub struct StoreSide {
@@ -48,8 +49,8 @@ pub struct StoreParts<'a> {
     pub sink: Arc<dyn Sink>,
     /// The bus the feedback goes out on.
     pub pulse: Pulse,
-    /// The process's metrics.
-    pub metrics: &'a Metrics,
+    /// The coordinator's metrics.
+    pub metrics: CoordinatorMetrics,
     /// Stops the feedback heartbeat and the utilization report.
     pub shutdown: CancellationToken,
     /// Told, per batch, whether it was written or dead-lettered.
@@ -101,9 +102,9 @@ impl StoreSide {
         dead_letters: &Path,
         sink: Arc<dyn Sink>,
         pulse: Pulse,
-        metrics: &Metrics,
+        metrics: CoordinatorMetrics,
         shutdown: CancellationToken,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, CoordinatorError> {
         Self::start_with(StoreParts {
             coord_id,
             settings,
@@ -117,7 +118,7 @@ impl StoreSide {
     }
 
     /// Starts the store side of `parts`.
-    pub fn start_with(parts: StoreParts<'_>) -> anyhow::Result<Self> {
+    pub fn start_with(parts: StoreParts<'_>) -> Result<Self, CoordinatorError> {
         let StoreParts {
             coord_id,
             settings,
@@ -132,13 +133,11 @@ impl StoreSide {
         let config = coordinator_config(coord_id, settings, dead_letters);
         let mut builder = WriteCoordinator::builder(config, Arc::clone(&sink))
             .bus(feedback.clone())
-            .metrics(metrics.coordinator.clone());
+            .metrics(metrics);
         if let Some(on_outcome) = on_outcome {
             builder = builder.on_outcome(on_outcome);
         }
-        let coordinator = builder
-            .start()
-            .context("cannot start the write coordinator")?;
+        let coordinator = builder.start()?;
         let publisher = Arc::new(PulseFeedbackPublisher::new(pulse));
         let attached = feedback.attach("pulse", publisher.clone());
         let heartbeat = spawn_heartbeat(

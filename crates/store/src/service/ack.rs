@@ -7,14 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prometheus_client::metrics::counter::Counter;
+use pulse::stream::STORE_GROUP;
 use pulse::{CancellationToken, Pulse};
-use store::coordinator::BatchOutcome;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::STORE_GROUP;
-use super::tracker::InFlight;
+use super::in_flight::InFlight;
+use crate::coordinator::BatchOutcome;
+use crate::telemetry::ServiceMetrics;
 
 const ACK_BATCH: usize = 1000;
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -28,15 +28,6 @@ pub struct Settled {
     pub ids: Vec<String>,
     /// Whether their bars went to the dead-letter file rather than the sink.
     pub dead_lettered: bool,
-}
-
-/// The acker's counters: every entry acknowledged, and those of dead-lettered bars.
-#[derive(Debug, Clone)]
-pub struct AckCounters {
-    /// `mdp_store_bars_acked_total`.
-    pub acked: Counter,
-    /// `mdp_store_bars_dead_lettered_total`.
-    pub dead_lettered: Counter,
 }
 
 /// The coordinator's outcome callback: the entries (the bars' tickets) of `held` whose bars a
@@ -78,7 +69,7 @@ pub fn settle_outcomes(
 pub fn spawn_acker(
     pulse: Pulse,
     mut rx: mpsc::UnboundedReceiver<Settled>,
-    counters: AckCounters,
+    counters: ServiceMetrics,
     finish: CancellationToken,
     give_up: CancellationToken,
 ) -> JoinHandle<()> {

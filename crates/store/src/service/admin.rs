@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use core_contracts::{ControlAction, ControlResult, ControlStatus};
-use store::http::AdminActions;
 
 use super::gate::ReadGate;
-use super::tracker::InFlight;
+use super::in_flight::InFlight;
+use crate::http::AdminActions;
 
 /// How long `pause` waits for the reader to park before answering.
 const PARK_WAIT: Duration = Duration::from_secs(10);

@@ -5,16 +5,17 @@
 //! while an operator has paused it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use core_contracts::Bar;
+use pulse::stream::STORE_GROUP;
 use pulse::{CancellationToken, Pulse, Subscription};
-use store::coordinator::{Ticket, WriteCoordinator};
-use store::sink::Revision;
 
-use super::STORE_GROUP;
 use super::gate::ReadGate;
-use super::tracker::InFlight;
+use super::in_flight::InFlight;
+use crate::coordinator::{Ticket, WriteCoordinator};
+use crate::sink::Revision;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -22,6 +23,27 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 enum Left {
     Stopped,
     Paused,
+}
+
+/// What the reader took off the bus: entries taken into hand, and of those the ones
+/// delivered before (reclaimed from a store that died, or left pending by an earlier run of
+/// this consumer).
+#[derive(Debug, Default)]
+pub struct ReadCounts {
+    taken: AtomicU64,
+    redelivered: AtomicU64,
+}
+
+impl ReadCounts {
+    /// Entries taken into hand.
+    pub fn taken(&self) -> u64 {
+        self.taken.load(Ordering::Relaxed)
+    }
+
+    /// Entries taken into hand that had been delivered before.
+    pub fn redelivered(&self) -> u64 {
+        self.redelivered.load(Ordering::Relaxed)
+    }
 }
 
 /// What the reader works with.
@@ -36,6 +58,8 @@ pub struct Reader {
     pub held: Arc<InFlight>,
     /// The operator's pause switch.
     pub gate: Arc<ReadGate>,
+    /// What it took.
+    pub counts: Arc<ReadCounts>,
 }
 
 impl Reader {
@@ -92,9 +116,17 @@ impl Reader {
             *backoff = Duration::from_millis(100);
             let fresh: Vec<(Bar, String)> = next
                 .into_iter()
-                .map(|d| (d.envelope.payload, d.envelope.id))
-                .filter(|(_, id)| self.held.hold(id))
+                .filter(|d| self.held.hold(d.id()))
+                .map(|d| {
+                    if d.redelivered {
+                        self.counts.redelivered.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (d.envelope.payload, d.envelope.id)
+                })
                 .collect();
+            self.counts
+                .taken
+                .fetch_add(fresh.len() as u64, Ordering::Relaxed);
             for (bar, id) in fresh {
                 // One bar per call: a call cut short by the stop signal leaves its bar out of
                 // the queue (still held, still pending on the bus) and every earlier bar in.

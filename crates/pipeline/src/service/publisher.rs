@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use core_contracts::{Bar, BoxError, WireEvent};
-use pipeline::{BarSubmitter, FeedbackHandler};
-use prometheus_client::metrics::counter::Counter;
 use pulse::{CancellationToken, Pulse};
 
 use super::checkpoint::Checkpoint;
+use crate::telemetry::PublishMetrics;
+use crate::{BarSubmitter, FeedbackHandler};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -22,8 +22,7 @@ pub struct BarPublisher {
     pulse: Pulse,
     checkpoint: Checkpoint,
     published: AtomicU64,
-    counter: Counter,
-    retries: Counter,
+    metrics: PublishMetrics,
     shutdown: CancellationToken,
     admission: Option<Arc<FeedbackHandler>>,
 }
@@ -35,15 +34,14 @@ impl BarPublisher {
         pulse: Pulse,
         checkpoint: Checkpoint,
         already: u64,
-        (counter, retries): (Counter, Counter),
+        metrics: PublishMetrics,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
             pulse,
             checkpoint,
             published: AtomicU64::new(already),
-            counter,
-            retries,
+            metrics,
             shutdown,
             admission: None,
         }
@@ -86,7 +84,7 @@ impl BarSubmitter for BarPublisher {
             match self.pulse.publish_batch(pulse::stream::BARS, &events).await {
                 Ok(_) => break,
                 Err(error) => {
-                    self.retries.inc();
+                    self.metrics.retries.inc();
                     tracing::warn!(%error, bars = bars.len(), ?backoff, "bar publish failed, retrying");
                     tokio::select! {
                         () = self.shutdown.cancelled() => {
@@ -99,7 +97,7 @@ impl BarSubmitter for BarPublisher {
             }
         }
         let n = bars.len() as u64;
-        self.counter.inc_by(n);
+        self.metrics.published.inc_by(n);
         if let Some(handler) = &self.admission
             && let Err(error) = handler.published(n).await
         {
