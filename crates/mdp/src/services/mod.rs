@@ -1,8 +1,9 @@
 //! The two sides as separate services over the bus: `mdp pipeline` runs a
-//! [`pipeline::service::PipelineService`] publishing bars on `{ns}.marketdata.bars`,
-//! `mdp store` instances each run a [`store::service::StoreService`] of the consumer group
-//! `store` on it, and feedback travels back on `{ns}.telemetry.feedback`. This module
-//! is their command line: settings, sink, HTTP and signals.
+//! [`PipelineService`](::pipeline::service::PipelineService) publishing bars on
+//! `{ns}.marketdata.bars`, `mdp store` instances each run a
+//! [`StoreService`](::store::service::StoreService) of the consumer group `store` on it, and
+//! feedback travels back on `{ns}.telemetry.feedback`. This module is their command line:
+//! settings, sink, HTTP and signals.
 
 mod pipeline;
 mod store;

@@ -16,7 +16,7 @@
 //!     .await?;
 //! let skip = usize::try_from(service.resume_after())?;
 //! let bars = SyntheticSource::new("synthetic", vec!["AAPL".into()], "1m", 7)?.take(1000);
-//! service.publish(bars.skip(skip)).await?;
+//! service.publish(bars.skip(skip).map(Ok)).await?;
 //! service.stop(std::time::Duration::from_secs(5)).await;
 //! # Ok(()) }
 //! ```

@@ -33,7 +33,9 @@ impl DeadLetterFile {
     }
 
     /// Checks that the file can be opened for append (creating its directory if needed),
-    /// without leaving a file behind that was not there. A coordinator calls it at start.
+    /// without leaving a file behind that was not there. A coordinator calls it at start;
+    /// several coordinators sharing one file may check it at the same moment (the file one
+    /// of them removes is then already gone for the other).
     pub fn check(&self) -> std::io::Result<()> {
         let existed = self.path.exists();
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -45,7 +47,10 @@ impl DeadLetterFile {
             .open(&*self.path)?;
         if !existed && file.metadata()?.len() == 0 {
             drop(file);
-            std::fs::remove_file(&*self.path)?;
+            match std::fs::remove_file(&*self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -101,4 +106,26 @@ fn sync_dir(dir: &Path) -> Result<(), DeadLetterError> {
             .map_err(|e| DeadLetterError::io(dir, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinators_checking_one_file_at_the_same_moment_all_pass_and_leave_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("shared.ndjson");
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                let file = DeadLetterFile::new(path.clone());
+                scope.spawn(move || {
+                    for _ in 0..300 {
+                        file.check().expect("the check passes");
+                    }
+                });
+            }
+        });
+        assert!(!path.exists(), "no file left behind");
+    }
 }

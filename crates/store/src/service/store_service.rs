@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use core_contracts::{HealthComponent, HealthState};
-use pulse::stream::STORE_GROUP;
+use pulse::stream::{BARS, STORE_GROUP};
 use pulse::{CancellationToken, Pulse};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -77,8 +77,9 @@ impl StoreServiceBuilder {
         self
     }
 
-    /// Starts the coordinator, its feedback on the bus, the acker, the keep-alive and the
-    /// reader: from here on the service takes bars from the bus.
+    /// Creates the group on the bars stream and starts the coordinator, its feedback on the
+    /// bus, the acker, the keep-alive and the reader: from here on the service takes bars
+    /// from the bus.
     pub async fn start(self) -> Result<StoreService, CoordinatorError> {
         let Self {
             settings,
@@ -93,6 +94,12 @@ impl StoreServiceBuilder {
         let consumer = consumer.unwrap_or_else(|| unique_name("store"));
         let coord_id = coord_id.unwrap_or_else(|| consumer.clone());
         warn_if_volatile(&pulse).await;
+        // The group exists once `start` returns, so its backlog is measured from then on
+        // (the reader creates it too, and retries, if the bus is down now).
+        let bars_key = pulse.stream(BARS).key().to_owned();
+        if let Err(error) = pulse.backend().ensure_group(&bars_key, STORE_GROUP).await {
+            tracing::warn!(%error, stream = bars_key, "cannot create the store group yet");
+        }
         let held = Arc::new(InFlight::default());
         let (ack_tx, ack_rx) = mpsc::unbounded_channel();
         let background = CancellationToken::new();

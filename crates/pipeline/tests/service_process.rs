@@ -1,0 +1,150 @@
+//! The `embed_pipeline` example (a program that embeds
+//! [`pipeline::service::PipelineService`]) as a real process over a private Redis, on the
+//! defaults a user runs, feeding a [`store::service::StoreService`] embedded in the test:
+//! every bar of the source arrives, value by value, nothing stays pending, and a second run
+//! on the same checkpoint publishes only the bars after it.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use core_contracts::Bar;
+use pipeline::PipelineSettings;
+use pipeline::config::SourceKind;
+use pipeline::source::SyntheticSource;
+use pulse::stream::{BARS, STORE_GROUP};
+use pulse::testing::{RedisServer, example_binary};
+use pulse::{BackendKind, Pulse, PulseConfig};
+use store::config::StoreSettings;
+use store::service::StoreService;
+use store::sink::MemorySink;
+
+/// Generous for a debug build on a loaded 2-core machine.
+const LONG: Duration = Duration::from_secs(120);
+
+/// The first `n` bars the example publishes on the defaults.
+fn source(n: usize) -> Vec<Bar> {
+    let settings = PipelineSettings::from_lookup(&|_| None).expect("the defaults");
+    let SourceKind::Synthetic {
+        seed,
+        symbols,
+        resolution,
+    } = settings.source.kind
+    else {
+        panic!("the default source is synthetic");
+    };
+    let mut bars: Vec<Bar> =
+        SyntheticSource::new(settings.feedback.provider_name, symbols, resolution, seed)
+            .expect("the default source")
+            .take(n)
+            .collect();
+    bars.sort_by(|a, b| (&a.symbol, a.ts).cmp(&(&b.symbol, b.ts)));
+    bars
+}
+
+/// Runs the example to its end: `published <n>`.
+fn run_example(redis: &str, bars: usize, checkpoint: &Path) -> String {
+    let output = Command::new(example_binary("pipeline", "embed_pipeline"))
+        .arg(bars.to_string())
+        .arg(checkpoint)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("EVENT_BUS_BACKEND", "redis")
+        .env("REDIS_URL", redis)
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("the example runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout.trim().to_owned()
+}
+
+fn sorted(mut bars: Vec<Bar>) -> Vec<Bar> {
+    bars.sort_by(|a, b| (&a.symbol, a.ts).cmp(&(&b.symbol, b.ts)));
+    bars
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes.
+async fn wait_for<F, Fut>(timeout: Duration, mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    condition().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_pipeline_publishes_every_bar_once_and_resumes_after_its_checkpoint() {
+    let Some(redis) = RedisServer::try_start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let checkpoint = dir.path().join("pipeline.checkpoint");
+    let pulse = Pulse::from_config(PulseConfig {
+        backend: BackendKind::Redis,
+        redis_url: redis.url(),
+        ..PulseConfig::default()
+    })
+    .await
+    .expect("the private Redis");
+    let sink = Arc::new(MemorySink::new());
+    let store = StoreService::builder(StoreSettings::default(), sink.clone(), pulse.clone())
+        .dead_letters(dir.path().join("dead-letters.ndjson"))
+        .start()
+        .await
+        .expect("the store starts");
+    let unsettled = || async {
+        pulse
+            .backlog(BARS, STORE_GROUP)
+            .await
+            .expect("the backlog")
+            .total()
+    };
+
+    assert_eq!(run_example(&redis.url(), 500, &checkpoint), "published 500");
+    let want = source(500);
+    assert!(
+        wait_for(LONG, || async {
+            sorted(sink.bars()) == want && unsettled().await == 0
+        })
+        .await,
+        "{} bars in the sink, {} unsettled",
+        sink.len(),
+        unsettled().await
+    );
+
+    assert_eq!(
+        run_example(&redis.url(), 800, &checkpoint),
+        "published 800",
+        "the second run counts the first"
+    );
+    let want = source(800);
+    assert!(
+        wait_for(LONG, || async {
+            sorted(sink.bars()) == want && unsettled().await == 0
+        })
+        .await,
+        "{} bars in the sink, {} unsettled",
+        sink.len(),
+        unsettled().await
+    );
+    let report = store.stop_within(Duration::from_secs(10)).await;
+    assert_eq!(report.taken, 800, "each bar published once: {report:?}");
+    assert_eq!(report.acked, 800, "{report:?}");
+    assert_eq!(report.redelivered, 0, "{report:?}");
+    assert_eq!(report.dead_lettered, 0, "{report:?}");
+    assert_eq!(report.unwritten, 0, "{report:?}");
+    assert_eq!(unsettled().await, 0);
+}
