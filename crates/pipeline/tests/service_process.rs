@@ -7,14 +7,14 @@
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use core_contracts::Bar;
 use pipeline::PipelineSettings;
 use pipeline::config::SourceKind;
 use pipeline::source::SyntheticSource;
 use pulse::stream::{BARS, STORE_GROUP};
-use pulse::testing::{RedisServer, example_binary};
+use pulse::testing::{RedisServer, example_binary, wait_for};
 use pulse::{BackendKind, Pulse, PulseConfig};
 use store::config::StoreSettings;
 use store::service::StoreService;
@@ -67,22 +67,6 @@ fn run_example(redis: &str, bars: usize, checkpoint: &Path) -> String {
 fn sorted(mut bars: Vec<Bar>) -> Vec<Bar> {
     bars.sort_by(|a, b| (&a.symbol, a.ts).cmp(&(&b.symbol, b.ts)));
     bars
-}
-
-/// Polls `condition` every 50 ms until it holds or `timeout` passes.
-async fn wait_for<F, Fut>(timeout: Duration, mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    condition().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,11 +3,12 @@
 //! pending on the bus, and the next run of the consumer takes them again and writes them.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use bus::{backlog, publish};
 use core_contracts::Bar;
 use pulse::backend::memory::InMemoryBus;
-use pulse::stream::{BARS, STORE_GROUP};
+use pulse::testing::wait_for;
 use pulse::{Pulse, PulseConfig};
 use store::config::StoreSettings;
 use store::service::StoreService;
@@ -15,45 +16,19 @@ use store::sink::{MemorySink, SinkError};
 
 #[path = "support/bars.rs"]
 mod bars;
+#[path = "support/bus.rs"]
+mod bus;
 
 const LONG: Duration = Duration::from_secs(30);
 
-async fn publish(pulse: &Pulse, bars: &[Bar]) {
-    let events: Vec<_> = bars
-        .iter()
-        .map(|bar| pulse.seal(bar, None).expect("sealed"))
-        .collect();
-    pulse.publish_batch(BARS, &events).await.expect("published");
-}
-
-async fn backlog(pulse: &Pulse) -> pulse::backend::Backlog {
-    pulse.backlog(BARS, STORE_GROUP).await.expect("the backlog")
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
-async fn wait_for<F, Fut>(timeout: Duration, mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    condition().await
-}
-
-fn bus() -> Pulse {
+fn memory_bus() -> Pulse {
     Pulse::new(Arc::new(InMemoryBus::new()), PulseConfig::default())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_lettered_bar_is_acknowledged_with_the_written_ones_and_kept_in_its_file() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pulse = bus();
+    let pulse = memory_bus();
     let sink = Arc::new(MemorySink::new());
     let all = bars::bars("AAPL", 50);
     let poison = all[17].clone();
@@ -96,7 +71,7 @@ async fn a_dead_lettered_bar_is_acknowledged_with_the_written_ones_and_kept_in_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_with_the_sink_down_leaves_the_entries_pending_for_the_next_run() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pulse = bus();
+    let pulse = memory_bus();
     let down = Arc::new(MemorySink::new());
     down.set_failing(Some(SinkError::Transient("database restarting".into())));
     let all = bars::bars("MSFT", 40);

@@ -10,17 +10,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use bus::{pending, publish, unsettled};
 use chrono::{DateTime, Utc};
 use core_contracts::Bar;
-use pulse::stream::{BARS, STORE_GROUP};
-use pulse::testing::{RedisServer, example_binary};
+use pulse::testing::{RedisServer, example_binary, wait_for};
 use pulse::{BackendKind, Pulse, PulseConfig};
 use rust_decimal::Decimal;
 
 #[path = "support/bars.rs"]
 mod bars;
+#[path = "support/bus.rs"]
+mod bus;
 
 /// Generous for a debug build on a loaded 2-core machine.
 const LONG: Duration = Duration::from_secs(120);
@@ -140,59 +142,6 @@ fn table(path: &Path) -> Vec<Bar> {
     .expect("query")
     .collect::<Result<_, _>>()
     .expect("rows")
-}
-
-async fn publish(pulse: &Pulse, bars: &[Bar]) {
-    let events: Vec<_> = bars
-        .iter()
-        .map(|bar| {
-            let key = format!(
-                "{}|{}|{}|{}",
-                bar.provider,
-                bar.symbol,
-                bar.resolution,
-                bar.ts.to_rfc3339()
-            );
-            pulse.seal(bar, Some(&key)).expect("sealed")
-        })
-        .collect();
-    for chunk in events.chunks(500) {
-        pulse.publish_batch(BARS, chunk).await.expect("published");
-    }
-}
-
-/// Entries delivered to the store group and not acknowledged.
-async fn pending(pulse: &Pulse) -> u64 {
-    pulse
-        .backlog(BARS, STORE_GROUP)
-        .await
-        .expect("the backlog")
-        .pending
-}
-
-/// Entries the store group has not acknowledged, delivered or not.
-async fn unsettled(pulse: &Pulse) -> u64 {
-    pulse
-        .backlog(BARS, STORE_GROUP)
-        .await
-        .expect("the backlog")
-        .total()
-}
-
-/// Polls `condition` every 50 ms until it holds or `timeout` passes.
-async fn wait_for<F, Fut>(timeout: Duration, mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    condition().await
 }
 
 fn sorted(mut bars: Vec<Bar>) -> Vec<Bar> {
