@@ -53,6 +53,20 @@ pub struct BarKey {
     pub ts: DateTime<Utc>,
 }
 
+impl BarKey {
+    /// The idempotency key a bar is published under on the bus:
+    /// `provider|symbol|resolution|ts` (RFC 3339), so a bar published twice is recognised.
+    pub fn bus_key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.provider,
+            self.symbol,
+            self.resolution,
+            self.ts.to_rfc3339()
+        )
+    }
+}
+
 impl Bar {
     /// The bar's unique key.
     pub fn key(&self) -> BarKey {

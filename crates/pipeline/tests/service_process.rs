@@ -15,7 +15,6 @@ use pipeline::config::SourceKind;
 use pipeline::source::SyntheticSource;
 use pulse::stream::{BARS, STORE_GROUP};
 use pulse::testing::{RedisServer, example_binary, wait_for};
-use pulse::{BackendKind, Pulse, PulseConfig};
 use store::config::StoreSettings;
 use store::service::StoreService;
 use store::sink::MemorySink;
@@ -39,7 +38,7 @@ fn source(n: usize) -> Vec<Bar> {
             .expect("the default source")
             .take(n)
             .collect();
-    bars.sort_by(|a, b| (&a.symbol, a.ts).cmp(&(&b.symbol, b.ts)));
+    bars.sort_by_key(Bar::key);
     bars
 }
 
@@ -64,11 +63,6 @@ fn run_example(redis: &str, bars: usize, checkpoint: &Path) -> String {
     stdout.trim().to_owned()
 }
 
-fn sorted(mut bars: Vec<Bar>) -> Vec<Bar> {
-    bars.sort_by(|a, b| (&a.symbol, a.ts).cmp(&(&b.symbol, b.ts)));
-    bars
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_embedded_pipeline_publishes_every_bar_once_and_resumes_after_its_checkpoint() {
     let Some(redis) = RedisServer::try_start() else {
@@ -76,13 +70,7 @@ async fn an_embedded_pipeline_publishes_every_bar_once_and_resumes_after_its_che
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let checkpoint = dir.path().join("pipeline.checkpoint");
-    let pulse = Pulse::from_config(PulseConfig {
-        backend: BackendKind::Redis,
-        redis_url: redis.url(),
-        ..PulseConfig::default()
-    })
-    .await
-    .expect("the private Redis");
+    let pulse = redis.pulse().await;
     let sink = Arc::new(MemorySink::new());
     let store = StoreService::builder(StoreSettings::default(), sink.clone(), pulse.clone())
         .dead_letters(dir.path().join("dead-letters.ndjson"))
@@ -97,33 +85,32 @@ async fn an_embedded_pipeline_publishes_every_bar_once_and_resumes_after_its_che
             .total()
     };
 
-    assert_eq!(run_example(&redis.url(), 500, &checkpoint), "published 500");
-    let want = source(500);
-    assert!(
-        wait_for(LONG, || async {
-            sorted(sink.bars()) == want && unsettled().await == 0
-        })
-        .await,
-        "{} bars in the sink, {} unsettled",
-        sink.len(),
-        unsettled().await
-    );
+    // The memory sink lists its bars in key order, as `source` does.
+    let all_written = |n: usize| {
+        let want = source(n);
+        let (sink, unsettled) = (&sink, &unsettled);
+        async move {
+            let done = wait_for(LONG, || async {
+                sink.bars() == want && unsettled().await == 0
+            })
+            .await;
+            assert!(
+                done,
+                "{} bars in the sink, {} unsettled",
+                sink.len(),
+                unsettled().await
+            );
+        }
+    };
 
+    assert_eq!(run_example(&redis.url(), 500, &checkpoint), "published 500");
+    all_written(500).await;
     assert_eq!(
         run_example(&redis.url(), 800, &checkpoint),
         "published 800",
         "the second run counts the first"
     );
-    let want = source(800);
-    assert!(
-        wait_for(LONG, || async {
-            sorted(sink.bars()) == want && unsettled().await == 0
-        })
-        .await,
-        "{} bars in the sink, {} unsettled",
-        sink.len(),
-        unsettled().await
-    );
+    all_written(800).await;
     let report = store.stop_within(Duration::from_secs(10)).await;
     assert_eq!(report.taken, 800, "each bar published once: {report:?}");
     assert_eq!(report.acked, 800, "{report:?}");

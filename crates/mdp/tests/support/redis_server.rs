@@ -1,8 +1,6 @@
 //! A private `redis-server` on a free port (pulse's shared test support), that a test may
 //! kill and restart without touching any shared server, with stream counts read off it.
 
-use std::process::{Command, Stdio};
-
 /// A `redis-server` child process owned by one test.
 pub struct RedisServer(pulse::testing::RedisServer);
 
@@ -10,16 +8,7 @@ impl RedisServer {
     /// Starts a server on a free port with its data in a fresh directory, or `None` (after
     /// a loud message) when `redis-server` is not installed; under `CI=true` that fails.
     pub fn start() -> Option<Self> {
-        let installed = Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !installed {
-            super::unavailable("redis-server is not installed");
-            return None;
-        }
-        Some(Self(pulse::testing::RedisServer::start()))
+        pulse::testing::RedisServer::try_start().map(Self)
     }
 
     /// The URL of this server.

@@ -62,13 +62,7 @@ impl BarPublisher {
     fn seal(&self, bars: &[Bar]) -> Result<Vec<WireEvent<Bar>>, BoxError> {
         bars.iter()
             .map(|bar| {
-                let key = format!(
-                    "{}|{}|{}|{}",
-                    bar.provider,
-                    bar.symbol,
-                    bar.resolution,
-                    bar.ts.to_rfc3339()
-                );
+                let key = bar.key().bus_key();
                 self.pulse.seal(bar, Some(&key)).map_err(Into::into)
             })
             .collect()

@@ -79,6 +79,18 @@ impl RedisServer {
         format!("{scheme}://{auth}127.0.0.1:{}/0", self.port)
     }
 
+    /// A Pulse on this server with the default settings otherwise (namespace `mdp`), as a
+    /// service on the defaults would open it.
+    pub async fn pulse(&self) -> crate::Pulse {
+        crate::Pulse::from_config(crate::PulseConfig {
+            backend: crate::BackendKind::Redis,
+            redis_url: self.url(),
+            ..crate::PulseConfig::default()
+        })
+        .await
+        .expect("the private Redis answers")
+    }
+
     /// The CA certificate (PEM) that signed a TLS server's certificate.
     pub fn ca_file(&self) -> PathBuf {
         self.dir.join("ca.crt")

@@ -11,13 +11,7 @@ pub async fn publish(pulse: &Pulse, bars: &[Bar]) {
     let events: Vec<_> = bars
         .iter()
         .map(|bar| {
-            let key = format!(
-                "{}|{}|{}|{}",
-                bar.provider,
-                bar.symbol,
-                bar.resolution,
-                bar.ts.to_rfc3339()
-            );
+            let key = bar.key().bus_key();
             pulse.seal(bar, Some(&key)).expect("sealed")
         })
         .collect();
