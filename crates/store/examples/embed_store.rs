@@ -36,10 +36,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(consumer) = std::env::args().nth(1) {
         service = service.consumer(consumer);
     }
+    let mut term = signal(SignalKind::terminate())?;
     let service = service.start().await?;
     println!("started {}", service.consumer());
-
-    let mut term = signal(SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}

@@ -49,7 +49,13 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         builder = builder.checkpoint(path);
     }
     let service = builder.start().await?;
-    let bars = plan.open(service.resume_after())?;
+    let bars = match plan.open(service.resume_after()) {
+        Ok(bars) => bars,
+        Err(error) => {
+            service.stop(grace).await;
+            return Err(error);
+        }
+    };
 
     let handler = service.handler();
     let state = HttpState::new("pipeline", env!("CARGO_PKG_VERSION"))
@@ -70,7 +76,13 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         )
         .with_components(Arc::new(service.health_fn()));
     let serving = CancellationToken::new();
-    let (addr, server) = http::serve(router(state), args.port, serving.clone()).await?;
+    let (addr, server) = match http::serve(router(state), args.port, serving.clone()).await {
+        Ok(serving) => serving,
+        Err(error) => {
+            service.stop(grace).await;
+            return Err(error);
+        }
+    };
     tracing::info!(
         %addr,
         resumed_after = service.resume_after(),
@@ -89,12 +101,14 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         () = deadline => Ok("duration".to_owned()),
         signal = shutdown::signal() => Ok(signal.to_owned()),
     };
+    // Winding down, the service and the HTTP server together, takes at most `grace`.
+    let wind_down_by = tokio::time::Instant::now() + grace;
     let published = service.stop(grace).await;
     serving.cancel();
-    if tokio::time::timeout(grace, server).await.is_err() {
+    if tokio::time::timeout_at(wind_down_by, server).await.is_err() {
         tracing::warn!(
             ?grace,
-            "the HTTP server took longer than the grace period to stop"
+            "pipeline shutdown took longer than the grace period"
         );
     }
     match outcome {

@@ -49,7 +49,14 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
         .http_state("store", env!("CARGO_PKG_VERSION"))
         .with_metrics(metrics.registry());
     let serving = CancellationToken::new();
-    let (addr, server) = http::serve(router(state), args.port, serving.clone()).await?;
+    let (addr, server) = match http::serve(router(state), args.port, serving.clone()).await {
+        Ok(serving) => serving,
+        Err(error) => {
+            // Bars may already be in hand: write and acknowledge them before giving up.
+            service.stop_within(grace).await;
+            return Err(error);
+        }
+    };
     tracing::info!(%addr, consumer, coord_id, sink = %choice.url, admin, "store started");
 
     let signal = shutdown::signal().await;

@@ -21,8 +21,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The pieces, one file each: `side` is the rate coordinator with the feedback handler and
-//! consumer (also used without a bus, by `mdp run`), `recorder` remembers the scales in
+//! The pieces, one file each: [`PipelineSide`] is the rate coordinator with the feedback
+//! handler and consumer on the bus, feeding the publisher here or a store in the same
+//! process (`mdp run`), `recorder` remembers the scales in
 //! force, `publisher` publishes and checkpoints each batch, `backlog` reads the bars
 //! stream's backlog as pressure.
 
@@ -34,10 +35,8 @@ mod publisher;
 mod recorder;
 mod side;
 
-pub use backlog::{ADMISSION_EVERY, spawn_backlog_admission};
-pub use checkpoint::{Checkpoint, CheckpointError};
+pub use checkpoint::CheckpointError;
 pub use error::ServiceError;
 pub use pipeline_service::{PipelineService, PipelineServiceBuilder};
-pub use publisher::BarPublisher;
-pub use recorder::{ScaleRecorder, scale_label};
+pub use recorder::ScaleRecorder;
 pub use side::PipelineSide;

@@ -10,6 +10,7 @@ use core_contracts::{Bar, HealthComponent, HealthState};
 use pulse::stream::{BARS, STORE_GROUP};
 use pulse::{CancellationToken, Pulse};
 use tokio::task::JoinHandle;
+use tokio_util::sync::DropGuard;
 
 use super::ServiceError;
 use super::backlog::spawn_backlog_admission;
@@ -72,7 +73,10 @@ impl PipelineServiceBuilder {
         }
         let side =
             PipelineSide::start(&self.settings, self.rate, pulse.clone(), &self.metrics).await?;
-        let stop = CancellationToken::new();
+        // Dropping the service without `stop` cancels it: the publisher stops retrying and
+        // the backlog is no longer read.
+        let on_drop = CancellationToken::new();
+        let stop = on_drop.child_token();
         let publisher = Arc::new(
             BarPublisher::new(
                 pulse.clone(),
@@ -97,6 +101,7 @@ impl PipelineServiceBuilder {
             publisher,
             backlog,
             stop,
+            _on_drop: on_drop.drop_guard(),
         })
     }
 }
@@ -112,6 +117,7 @@ pub struct PipelineService {
     batch_size: u32,
     metrics: PipelineMetrics,
     already: u64,
+    _on_drop: DropGuard,
 }
 
 impl PipelineService {

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use pulse::{CancellationToken, Pulse, RunnerReport};
 use tokio::task::JoinHandle;
+use tokio_util::sync::DropGuard;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::ServiceError;
 use super::recorder::ScaleRecorder;
@@ -27,8 +29,9 @@ pub struct PipelineSide {
     /// The feedback handler steering the rate (stores' levels, no-store policy, backlog).
     pub handler: Arc<FeedbackHandler>,
     consumer: JoinHandle<RunnerReport>,
-    ticker: JoinHandle<()>,
+    ticker: AbortOnDropHandle<()>,
     shutdown: CancellationToken,
+    _on_drop: DropGuard,
 }
 
 impl PipelineSide {
@@ -85,8 +88,10 @@ impl PipelineSide {
                 tracing::warn!(%error, "cannot read the feedback history yet; retrying");
             }
         }
-        let ticker = handler.spawn_ticker();
-        let shutdown = CancellationToken::new();
+        let ticker = AbortOnDropHandle::new(handler.spawn_ticker());
+        // Dropped without `stop`, the side stops consuming and ticking all the same.
+        let on_drop = CancellationToken::new();
+        let shutdown = on_drop.child_token();
         let consumer = consumer.spawn(shutdown.clone());
         Ok(Self {
             provider,
@@ -96,6 +101,7 @@ impl PipelineSide {
             consumer,
             ticker,
             shutdown,
+            _on_drop: on_drop.drop_guard(),
         })
     }
 

@@ -1,15 +1,16 @@
 //! [`example_binary`]: the path of a crate's example program, for a test that runs it as a
 //! process of its own (to kill it with SIGKILL, say).
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 
-/// The example `name` of package `package`, built in the test's own target directory.
+/// The example `name` of package `package` (its source in `examples/{name}.rs` of the
+/// calling crate), as `cargo test` built it next to the test binaries
+/// (`target/<profile>/examples/`), with the same features.
 ///
-/// `cargo test` builds every example of the packages it tests, next to the test binaries
-/// (`target/<profile>/examples/`), with the same features, so that binary is used. When it
-/// is missing (a test run on its own with `--test`), it is built with `cargo build --example`
-/// first.
+/// `cargo test` builds the examples of the packages it tests, but not when a single test
+/// target is picked (`--test`): then this fails with the command to run, rather than start
+/// a binary older than its source. Building it from here would use other features than
+/// `cargo test` and rebuild half the dependency tree.
 pub fn example_binary(package: &str, name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let profile_dir = exe
@@ -19,14 +20,20 @@ pub fn example_binary(package: &str, name: &str) -> PathBuf {
     let path = profile_dir
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--locked", "-p", package, "--example", name])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "cannot build example {name} of {package}");
+    let build = format!("cargo test -p {package} (or cargo build -p {package} --examples)");
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| panic!("example {} not built: run {build}", path.display()));
+    let source = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
+        .join("examples")
+        .join(format!("{name}.rs"));
+    if let Ok(written) = std::fs::metadata(&source).and_then(|m| m.modified()) {
+        assert!(
+            written <= built,
+            "example {} is older than {}: run {build}",
+            path.display(),
+            source.display()
+        );
     }
-    assert!(path.exists(), "example {} not found", path.display());
     path
 }

@@ -33,26 +33,39 @@ impl DeadLetterFile {
     }
 
     /// Checks that the file can be opened for append (creating its directory if needed),
-    /// without leaving a file behind that was not there. A coordinator calls it at start;
-    /// several coordinators sharing one file may check it at the same moment (the file one
-    /// of them removes is then already gone for the other).
+    /// without leaving a file behind that was not there. A coordinator calls it at start.
+    ///
+    /// An existing file is opened for append. A missing one is never created here: a probe
+    /// file of this process's own is made beside it and removed, so coordinators sharing
+    /// one file can check it at the same moment without racing on it.
     pub fn check(&self) -> std::io::Result<()> {
-        let existed = self.path.exists();
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&*self.path)?;
-        if !existed && file.metadata()?.len() == 0 {
-            drop(file);
-            match std::fs::remove_file(&*self.path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
+        let dir = match self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                dir
             }
+            None => Path::new("."),
+        };
+        match OpenOptions::new().append(true).open(&*self.path) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            Err(_) => {}
         }
-        Ok(())
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let probe = dir.join(format!(
+            ".{name}.probe-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&probe)?;
+        std::fs::remove_file(&probe)
     }
 
     /// Appends `record` as one line and syncs it to disk.
@@ -126,6 +139,25 @@ mod tests {
                 });
             }
         });
-        assert!(!path.exists(), "no file left behind");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("lists")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(left.is_empty(), "no file left behind: {left:?}");
+    }
+
+    #[test]
+    fn an_existing_file_is_kept_as_it_is() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kept.ndjson");
+        std::fs::write(&path, "{}\n").expect("writes");
+        DeadLetterFile::new(path.clone()).check().expect("passes");
+        assert_eq!(std::fs::read_to_string(&path).expect("reads"), "{}\n");
+        std::fs::create_dir(dir.path().join("a-directory")).expect("dir");
+        assert!(
+            DeadLetterFile::new(dir.path().join("a-directory"))
+                .check()
+                .is_err()
+        );
     }
 }

@@ -22,8 +22,8 @@
 //! The pieces, one file each: `in_flight` holds the entries in hand, `reader` takes them off
 //! the bus, `ack` acknowledges what each batch recorded and keeps the rest from being
 //! reclaimed, `gate` and `admin` pause and resume reading, `backlog` watches the bars
-//! stream, and [`StoreSide`] is the coordinator with its feedback publisher (also used
-//! without a bus, by `mdp run`).
+//! stream, and [`StoreSide`] is the coordinator with its feedback publisher on the bus, fed
+//! by the reader here, or by direct submits in one process (`mdp run`).
 
 mod ack;
 mod admin;
@@ -34,9 +34,8 @@ mod reader;
 mod side;
 mod store_service;
 
-pub use backlog::{spawn_backlog_gauge, warn_if_volatile};
 pub use pulse::stream::STORE_GROUP;
-pub use side::{OnOutcome, StoreParts, StoreSide, coordinator_config};
+pub use side::StoreSide;
 pub use store_service::{
     DEFAULT_DEAD_LETTER_FILE, ServiceReport, StoreService, StoreServiceBuilder, unique_name,
 };

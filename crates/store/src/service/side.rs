@@ -35,10 +35,10 @@ pub struct StoreSide {
 }
 
 /// Where a coordinator reports the fate of each batch it finishes.
-pub type OnOutcome = Box<dyn Fn(BatchOutcome<'_>) + Send + Sync>;
+pub(crate) type OnOutcome = Box<dyn Fn(BatchOutcome<'_>) + Send + Sync>;
 
 /// Everything a store side is started from.
-pub struct StoreParts<'a> {
+pub(crate) struct StoreParts<'a> {
     /// The coordinator's id.
     pub coord_id: &'a str,
     /// The store settings.
@@ -58,7 +58,7 @@ pub struct StoreParts<'a> {
 }
 
 /// The coordinator settings of the store settings.
-pub fn coordinator_config(
+pub(crate) fn coordinator_config(
     coord_id: &str,
     settings: &StoreSettings,
     dead_letters: &Path,
@@ -118,7 +118,7 @@ impl StoreSide {
     }
 
     /// Starts the store side of `parts`.
-    pub fn start_with(parts: StoreParts<'_>) -> Result<Self, CoordinatorError> {
+    pub(crate) fn start_with(parts: StoreParts<'_>) -> Result<Self, CoordinatorError> {
         let StoreParts {
             coord_id,
             settings,

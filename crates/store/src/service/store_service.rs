@@ -13,6 +13,7 @@ use pulse::stream::{BARS, STORE_GROUP};
 use pulse::{CancellationToken, Pulse};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio_util::sync::DropGuard;
 
 use super::ack::{settle_outcomes, spawn_acker, spawn_toucher};
 use super::admin::StoreAdmin;
@@ -102,7 +103,10 @@ impl StoreServiceBuilder {
         }
         let held = Arc::new(InFlight::default());
         let (ack_tx, ack_rx) = mpsc::unbounded_channel();
-        let background = CancellationToken::new();
+        // Dropping the service without `stop_within` cancels both: nothing keeps reading,
+        // and the keep-alive stops, so another store reclaims the entries left in hand.
+        let on_drop = CancellationToken::new();
+        let background = on_drop.child_token();
         let side = StoreSide::start_with(StoreParts {
             coord_id: &coord_id,
             settings: &settings,
@@ -131,7 +135,7 @@ impl StoreServiceBuilder {
         let backlog = spawn_backlog_gauge(pulse.clone(), background.clone());
         let gate = Arc::new(ReadGate::default());
         let counts = Arc::new(ReadCounts::default());
-        let reading = CancellationToken::new();
+        let reading = on_drop.child_token();
         let reader = tokio::spawn(
             Reader {
                 pulse: pulse.clone(),
@@ -167,6 +171,7 @@ impl StoreServiceBuilder {
             },
             background,
             helpers: [toucher, backlog],
+            _on_drop: on_drop.drop_guard(),
         })
     }
 }
@@ -190,7 +195,9 @@ struct Acks {
     give_up: CancellationToken,
 }
 
-/// A running bus-fed store. [`StoreService::stop_within`] drains it.
+/// A running bus-fed store. [`StoreService::stop_within`] drains it; dropping it instead
+/// stops reading and the keep-alive at once, leaving what it holds pending on the bus (as
+/// a kill would).
 #[derive(Debug)]
 pub struct StoreService {
     side: StoreSide,
@@ -206,6 +213,7 @@ pub struct StoreService {
     acks: Acks,
     background: CancellationToken,
     helpers: [JoinHandle<()>; 2],
+    _on_drop: DropGuard,
 }
 
 /// What a store service did, at the end of [`StoreService::stop_within`] or so far
