@@ -65,6 +65,7 @@ impl AuditEnvelope {
 
 impl Contract for AuditEnvelope {
     const SCHEMA_ID: &'static str = "control.AuditEnvelope";
+    const PYTHON_SCHEMA_ID: Option<&'static str> = Some("telemetry.control.AuditEnvelope");
 }
 
 #[derive(Deserialize)]

@@ -122,6 +122,7 @@ fn ratio(queue_size: u64, capacity: u64) -> f64 {
 
 impl Contract for FeedbackEvent {
     const SCHEMA_ID: &'static str = "telemetry.FeedbackEvent";
+    const PYTHON_SCHEMA_ID: Option<&'static str> = Some("telemetry.backpressure.FeedbackEvent");
     const V2_FIELDS: &'static [&'static str] = &["reason", "utilization", "seq"];
 
     fn for_track(&self, track: Track) -> Self {
@@ -143,8 +144,9 @@ impl Contract for FeedbackEvent {
 #[derive(Deserialize)]
 struct Raw {
     coordinator_id: String,
-    queue_size: i64,
-    capacity: i64,
+    // Wider than the fields, so that a negative count is named as such; any u64 fits.
+    queue_size: i128,
+    capacity: i128,
     level: BackpressureLevel,
     #[serde(default = "default_source")]
     source: String,

@@ -1,12 +1,12 @@
-//! The payload hash of the wire format: SHA-256 hex of the payload as compact JSON, keys in
-//! the order written, exactly as the Python encoder computes it.
+//! The payload hash of the wire format: SHA-256 hex of the payload as pydantic v2's
+//! `model_dump_json()` writes it, exactly as the Python encoder computes it.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::pyjson::to_python_compact;
+use crate::pydantic_json::to_pydantic_json;
 
-/// SHA-256 hex digest of `payload` serialized as Python's compact `json.dumps` would.
+/// SHA-256 hex digest of `payload` serialized as pydantic's `model_dump_json()` would.
 ///
 /// For a received payload, pass the decoded `serde_json::Value`: it keeps the keys in the
 /// order they arrived, so the digest is that of what the sender hashed.
@@ -17,7 +17,7 @@ use crate::pyjson::to_python_compact;
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub fn payload_hash<T: Serialize + ?Sized>(payload: &T) -> Result<String, serde_json::Error> {
-    Ok(sha256_hex(&to_python_compact(payload)?))
+    Ok(sha256_hex(&to_pydantic_json(payload)?))
 }
 
 /// Lowercase SHA-256 hex digest of `bytes` (what `meta.hash` holds).

@@ -60,6 +60,7 @@ impl HealthStatus {
 
 impl Contract for HealthStatus {
     const SCHEMA_ID: &'static str = "telemetry.HealthStatus";
+    const PYTHON_SCHEMA_ID: Option<&'static str> = Some("telemetry.health.HealthStatus");
 }
 
 #[derive(Deserialize)]

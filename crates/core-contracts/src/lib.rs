@@ -27,7 +27,7 @@ mod feedback;
 mod hash;
 mod health;
 mod level;
-pub mod pyjson;
+pub mod pydantic_json;
 mod rate;
 pub mod schema;
 mod track;

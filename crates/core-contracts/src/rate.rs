@@ -69,6 +69,7 @@ impl RateAdjustment {
 
 impl Contract for RateAdjustment {
     const SCHEMA_ID: &'static str = "telemetry.RateAdjustment";
+    const PYTHON_SCHEMA_ID: Option<&'static str> = Some("telemetry.backpressure.RateAdjustment");
     const V2_FIELDS: &'static [&'static str] = &["coordinator_id"];
 
     fn for_track(&self, track: Track) -> Self {

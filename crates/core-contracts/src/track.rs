@@ -68,6 +68,12 @@ pub trait Contract:
     /// The schema id written to `meta.schema_id`, e.g. `telemetry.FeedbackEvent`.
     const SCHEMA_ID: &'static str;
 
+    /// The schema id the Python library derives for its own class of this DTO when no id is
+    /// given (`{module}.{class}` without the `market_data_core.` prefix, e.g.
+    /// `telemetry.backpressure.FeedbackEvent`); read as an alias of [`Contract::SCHEMA_ID`]
+    /// when joining a Python deployment, never written.
+    const PYTHON_SCHEMA_ID: Option<&'static str> = None;
+
     /// Serde names of the optional fields that only the v2 track carries.
     const V2_FIELDS: &'static [&'static str] = &[];
 

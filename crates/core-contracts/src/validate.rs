@@ -33,9 +33,15 @@ pub(crate) fn unit_interval(field: &'static str, value: f64) -> Result<(), Contr
 }
 
 /// `value` must be `>= 0` and fit the target unsigned type.
-pub(crate) fn non_negative_int(field: &'static str, value: i64) -> Result<u64, ContractError> {
-    u64::try_from(value)
-        .map_err(|_| ContractError::invalid(field, format!("must be >= 0, got {value}")))
+pub(crate) fn non_negative_int(field: &'static str, value: i128) -> Result<u64, ContractError> {
+    u64::try_from(value).map_err(|_| {
+        let rule = if value < 0 {
+            "must be >= 0"
+        } else {
+            "must be < 2^64"
+        };
+        ContractError::invalid(field, format!("{rule}, got {value}"))
+    })
 }
 
 /// Implements `Deserialize` for a DTO by decoding its raw twin and validating it with

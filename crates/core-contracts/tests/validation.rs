@@ -29,6 +29,21 @@ fn negative_queue_size_is_rejected() {
 }
 
 #[test]
+fn every_u64_count_is_read_and_a_larger_one_is_rejected() {
+    let max = u64::MAX.to_string();
+    let event = decode::<FeedbackEvent>(&with("queue_size", &max)).expect("u64::MAX is read");
+    assert_eq!((event.queue_size, event.capacity), (u64::MAX, 100));
+    let event = decode::<FeedbackEvent>(&with("capacity", &max)).expect("u64::MAX is read");
+    assert_eq!(event.capacity, u64::MAX);
+    let too_large = VALID.replace("\"queue_size\":80", "\"queue_size\":18446744073709551616");
+    let err = rejection::<FeedbackEvent>(&too_large);
+    assert!(
+        err.contains("queue_size") && err.contains("< 2^64"),
+        "{err}"
+    );
+}
+
+#[test]
 fn zero_capacity_is_rejected() {
     let err = rejection::<FeedbackEvent>(&with("capacity", "0"));
     assert!(err.contains("capacity") && err.contains("> 0"), "{err}");

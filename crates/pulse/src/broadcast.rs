@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use core_contracts::{Contract, EventEnvelope};
 
 use crate::backend::{RawEntry, StreamReader};
-use crate::codec;
+use crate::codec::{self, DecodeRules};
 use crate::telemetry::ConsumeCounters;
 use crate::{BusError, Pulse, StreamName};
 
@@ -89,23 +89,15 @@ impl<T: Contract> Broadcast<T> {
     }
 
     fn decode_all(&mut self, entries: Vec<RawEntry>) -> Vec<EventEnvelope<T>> {
-        let config = self.pulse.config().clone();
+        let rules = DecodeRules::of(self.pulse.config());
         let mut events = Vec::with_capacity(entries.len());
         for entry in entries {
             self.cursor.clone_from(&entry.id);
-            match codec::decode_entry::<T>(
-                &entry,
-                config.enforcement,
-                config.max_message_bytes.get(),
-            ) {
+            match codec::decode_entry::<T>(&entry, rules) {
                 Ok(decoded) => {
-                    self.counters.decoded(
-                        self.stream.full(),
-                        &entry.id,
-                        decoded.hash_ok,
-                        decoded.event.ts,
-                        self.pulse.clock().unix_seconds(),
-                    );
+                    let now = self.pulse.clock().unix_seconds();
+                    self.counters
+                        .decoded(self.stream.full(), &entry.id, &decoded, now);
                     self.counters.success.inc();
                     events.push(decoded.event.into_envelope(entry.id));
                 }

@@ -33,6 +33,29 @@ pub enum Enforcement {
     Strict,
 }
 
+/// Which foreign writers' forms a reader accepts besides its own canonical form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compat {
+    /// Only mdp's own form (`none`, the default).
+    #[default]
+    None,
+    /// Also what the Python originals write (`python`): keys prefixed `{MD_NAMESPACE}:` unless
+    /// `PULSE_REDIS_KEY_PREFIX` is set, the schema ids the Python library derives read as
+    /// aliases, and market-data-store's envelope-in-an-envelope unwrapped. Writers keep the
+    /// canonical form.
+    Python,
+}
+
+impl Compat {
+    /// The configuration value naming the mode.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Python => "python",
+        }
+    }
+}
+
 /// Every Pulse setting. Build with [`PulseConfig::from_env`], [`PulseConfig::from_lookup`] or
 /// start from [`PulseConfig::default`] and set fields.
 #[derive(Clone, PartialEq)]
@@ -50,9 +73,11 @@ pub struct PulseConfig {
     pub namespace: String,
     /// `SCHEMA_TRACK` (`v1`): the track this process writes.
     pub track: Track,
-    /// `PULSE_REDIS_KEY_PREFIX` (empty): prepended to every Redis key (`mdp:` matches the
-    /// Python core).
+    /// `PULSE_REDIS_KEY_PREFIX` (empty, or `{MD_NAMESPACE}:` under `PULSE_COMPAT=python`):
+    /// prepended to every Redis key (`mdp:` matches the Python core).
     pub key_prefix: String,
+    /// `PULSE_COMPAT` (`none`): `python` also reads what the Python originals write.
+    pub compat: Compat,
     /// `PULSE_MAX_DELIVERIES` (5): deliveries before a failing message is dead-lettered.
     pub max_deliveries: NonZeroU32,
     /// `PULSE_IDLE_TIMEOUT_MS` (30000): how long a message may sit unacknowledged with a
@@ -84,6 +109,7 @@ impl Default for PulseConfig {
             namespace: "mdp".into(),
             track: Track::V1,
             key_prefix: String::new(),
+            compat: Compat::None,
             max_deliveries: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
             idle_timeout: Duration::from_secs(30),
             retention: NonZeroUsize::new(100_000).unwrap_or(NonZeroUsize::MIN),
@@ -106,6 +132,7 @@ impl std::fmt::Debug for PulseConfig {
             .field("namespace", &self.namespace)
             .field("track", &self.track)
             .field("key_prefix", &self.key_prefix)
+            .field("compat", &self.compat)
             .field("max_deliveries", &self.max_deliveries)
             .field("idle_timeout", &self.idle_timeout)
             .field("retention", &self.retention)
@@ -144,7 +171,12 @@ impl PulseConfig {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let config = Self {
+        let compat = match get("PULSE_COMPAT").as_deref() {
+            None | Some("none") => Compat::None,
+            Some("python") => Compat::Python,
+            Some(other) => return Err(invalid("PULSE_COMPAT", other, "one of none, python")),
+        };
+        let mut config = Self {
             enabled: match get("PULSE_ENABLED") {
                 None => d.enabled,
                 Some(v) => parse_bool("PULSE_ENABLED", &v)?,
@@ -171,6 +203,7 @@ impl PulseConfig {
                 Some(other) => return Err(invalid("SCHEMA_TRACK", other, "one of v1, v2")),
             },
             key_prefix: lookup("PULSE_REDIS_KEY_PREFIX").unwrap_or_default(),
+            compat,
             max_deliveries: parse_or(
                 "PULSE_MAX_DELIVERIES",
                 get("PULSE_MAX_DELIVERIES"),
@@ -210,6 +243,10 @@ impl PulseConfig {
                 d.idempotency_capacity,
             )?,
         };
+        if compat == Compat::Python && lookup("PULSE_REDIS_KEY_PREFIX").is_none() {
+            // The Python bus stores stream `s` under `{namespace}:s`.
+            config.key_prefix = format!("{}:", config.namespace);
+        }
         Ok(config)
     }
 
@@ -376,6 +413,19 @@ mod tests {
     }
 
     #[test]
+    fn python_compat_derives_the_key_prefix_from_the_namespace_unless_one_is_given() {
+        let c = config(&[("PULSE_COMPAT", "python"), ("MD_NAMESPACE", "md")]).expect("valid");
+        assert_eq!(c.compat, Compat::Python);
+        assert_eq!(c.key_prefix, "md:");
+        let c = config(&[("PULSE_COMPAT", "python")]).expect("valid");
+        assert_eq!(c.key_prefix, "mdp:");
+        let explicit = [("PULSE_COMPAT", "python"), ("PULSE_REDIS_KEY_PREFIX", "")];
+        assert_eq!(config(&explicit).expect("valid").key_prefix, "");
+        let c = config(&[("PULSE_COMPAT", "none"), ("MD_NAMESPACE", "md")]).expect("valid");
+        assert_eq!((c.compat, c.key_prefix.as_str()), (Compat::None, ""));
+    }
+
+    #[test]
     fn bad_values_name_the_variable_and_the_accepted_values() {
         for (var, value, expected) in [
             ("EVENT_BUS_BACKEND", "kafka", "inmem, redis"),
@@ -386,6 +436,7 @@ mod tests {
             ("PULSE_IDLE_TIMEOUT_MS", "-5", "milliseconds"),
             ("REDIS_URL", "http://x", "redis://"),
             ("MD_NAMESPACE", "", "non-empty"),
+            ("PULSE_COMPAT", "java", "none, python"),
         ] {
             let err = config(&[(var, value)]).expect_err("rejected").to_string();
             assert!(err.contains(var) && err.contains(expected), "{var}: {err}");

@@ -18,6 +18,7 @@
 pub mod backend;
 pub mod broadcast;
 pub mod codec;
+pub mod compat;
 mod config;
 mod error;
 mod idempotency;
@@ -32,7 +33,8 @@ mod trim_schedule;
 
 pub use backend::{Backlog, DeadLetter, EventBus, FailOutcome, Fields, RawEntry, StreamReader};
 pub use broadcast::Broadcast;
-pub use config::{BackendKind, ConfigError, Enforcement, PulseConfig, redact_url};
+pub use compat::CompatRule;
+pub use config::{BackendKind, Compat, ConfigError, Enforcement, PulseConfig, redact_url};
 pub use error::BusError;
 pub use idempotency::Idempotency;
 pub use pulse::Pulse;

@@ -18,7 +18,7 @@ use core_contracts::{Contract, EventEnvelope};
 use tokio::time::Instant;
 
 use crate::backend::{FailOutcome, FailPolicy, RawEntry, StreamReader};
-use crate::codec;
+use crate::codec::{self, DecodeRules};
 use crate::telemetry::ConsumeCounters;
 use crate::{BusError, Pulse, StreamName};
 
@@ -155,18 +155,12 @@ impl<T: Contract> Subscription<T> {
         entry: RawEntry,
         redelivered: bool,
     ) -> Result<Option<Delivery<T>>, BusError> {
-        let config = self.pulse.config();
-        let decoded =
-            codec::decode_entry::<T>(&entry, config.enforcement, config.max_message_bytes.get());
-        match decoded {
+        let rules = DecodeRules::of(self.pulse.config());
+        match codec::decode_entry::<T>(&entry, rules) {
             Ok(decoded) => {
-                self.counters.decoded(
-                    self.stream.full(),
-                    &entry.id,
-                    decoded.hash_ok,
-                    decoded.event.ts,
-                    self.pulse.clock().unix_seconds(),
-                );
+                let now = self.pulse.clock().unix_seconds();
+                self.counters
+                    .decoded(self.stream.full(), &entry.id, &decoded, now);
                 Ok(Some(Delivery {
                     envelope: decoded.event.into_envelope(entry.id),
                     redelivered,

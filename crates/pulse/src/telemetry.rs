@@ -11,6 +11,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::codec::Decoded;
+use crate::compat::CompatRule;
+
 /// Publishes by stream, track and outcome (`success`, `error`).
 pub const PUBLISH_TOTAL: &str = "pulse_publish_total";
 /// Publish latency in milliseconds by stream and track.
@@ -25,6 +28,9 @@ pub const REDELIVERIES_TOTAL: &str = "pulse_redeliveries_total";
 pub const DLQ_TOTAL: &str = "pulse_dlq_total";
 /// Entries whose payload did not match `meta.hash`, by stream.
 pub const HASH_MISMATCH_TOTAL: &str = "pulse_hash_mismatch_total";
+/// Entries read under a compatibility rule (`PULSE_COMPAT`), by stream and rule
+/// (`schema_alias`, `unwrapped_envelope`).
+pub const COMPAT_TOTAL: &str = "pulse_compat_total";
 /// Entries a group has not acknowledged (undelivered plus pending), by stream and group, as
 /// of the last `Pulse::backlog`.
 pub const BACKLOG: &str = "pulse_backlog";
@@ -63,6 +69,15 @@ pub struct StreamGroupLabels {
     pub group: String,
 }
 
+/// Labels `stream`, `rule`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StreamRuleLabels {
+    /// Un-namespaced stream name.
+    pub stream: String,
+    /// The compatibility rule ([`CompatRule::as_str`]).
+    pub rule: &'static str,
+}
+
 /// Label `stream`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StreamLabels {
@@ -91,6 +106,8 @@ pub struct PulseMetrics {
     pub dlq: Family<StreamLabels, Counter>,
     /// [`HASH_MISMATCH_TOTAL`].
     pub hash_mismatch: Family<StreamLabels, Counter>,
+    /// [`COMPAT_TOTAL`].
+    pub compat: Family<StreamRuleLabels, Counter>,
     /// [`BACKLOG`].
     pub backlog: Family<StreamGroupLabels, Gauge>,
     publish_handles: Arc<RwLock<HashMap<String, HashMap<&'static str, PublishHandles>>>>,
@@ -126,17 +143,26 @@ pub struct ConsumeCounters {
     pub hash_mismatch: Counter,
     /// `pulse_lag_ms`.
     pub lag_ms: Gauge<f64, AtomicU64>,
+    /// `pulse_compat_total`, one series per rule in [`CompatRule::ALL`] order.
+    pub compat: [Counter; 2],
 }
 
 impl ConsumeCounters {
-    /// Records a decoded entry: a hash mismatch (processed in warn mode) and the lag of an
-    /// event published at `ts` (Unix seconds) when it is `now`.
-    pub fn decoded(&self, stream: &str, id: &str, hash_ok: bool, ts: f64, now: f64) {
-        if !hash_ok {
+    /// Records a decoded entry: a hash mismatch (processed in warn mode), the compatibility
+    /// rule that let it in, and the lag of its event when it is `now` (Unix seconds).
+    pub fn decoded<T>(&self, stream: &str, id: &str, decoded: &Decoded<T>, now: f64) {
+        if !decoded.hash_ok {
             self.hash_mismatch.inc();
             tracing::warn!(stream, id, "payload hash mismatch (processed: warn mode)");
         }
-        self.lag_ms.set(((now - ts) * 1000.0).max(0.0));
+        if let Some(rule) = decoded.compat {
+            let at = CompatRule::ALL.iter().position(|r| *r == rule);
+            if let Some(counter) = at.and_then(|i| self.compat.get(i)) {
+                counter.inc();
+            }
+        }
+        self.lag_ms
+            .set(((now - decoded.event.ts) * 1000.0).max(0.0));
     }
 }
 
@@ -152,6 +178,7 @@ impl Default for PulseMetrics {
             redeliveries: Family::default(),
             dlq: Family::default(),
             hash_mismatch: Family::default(),
+            compat: Family::default(),
             backlog: Family::default(),
             publish_handles: Arc::default(),
         }
@@ -200,6 +227,11 @@ impl PulseMetrics {
             counter_name(HASH_MISMATCH_TOTAL),
             "Entries whose payload hash did not match",
             self.hash_mismatch.clone(),
+        );
+        registry.register(
+            counter_name(COMPAT_TOTAL),
+            "Entries read under a compatibility rule (PULSE_COMPAT)",
+            self.compat.clone(),
         );
         registry.register(
             BACKLOG,
@@ -289,6 +321,13 @@ impl PulseMetrics {
         let redeliveries = self.redeliveries.get_or_create(&by_stream).clone();
         let hash_mismatch = self.hash_mismatch.get_or_create(&by_stream).clone();
         let lag_ms = self.lag_ms.get_or_create(&by_stream).clone();
+        let compat = CompatRule::ALL.map(|rule| {
+            let labels = StreamRuleLabels {
+                stream: stream.to_owned(),
+                rule: rule.as_str(),
+            };
+            self.compat.get_or_create(&labels).clone()
+        });
         ConsumeCounters {
             success,
             error,
@@ -298,6 +337,7 @@ impl PulseMetrics {
             redeliveries,
             hash_mismatch,
             lag_ms,
+            compat,
         }
     }
 

@@ -36,6 +36,9 @@ pub struct World {
     tuned: bool,
     /// The sink URL stores get instead of the database's own (e.g. through a proxy).
     sink_url: Option<String>,
+    /// Whether processes join a Python deployment (`PULSE_COMPAT=python`), which puts every
+    /// key under the Python prefix `mdp:`.
+    python: bool,
 }
 
 impl World {
@@ -50,6 +53,7 @@ impl World {
             db,
             tuned: true,
             sink_url: None,
+            python: false,
         })
     }
 
@@ -58,6 +62,21 @@ impl World {
     pub fn on_defaults(mut self) -> Self {
         self.tuned = false;
         self
+    }
+
+    /// The same world whose processes run with `PULSE_COMPAT=python`.
+    pub fn python_compat(mut self) -> Self {
+        self.python = true;
+        self
+    }
+
+    /// The Redis key of stream `name` (e.g. `mdp.marketdata.bars`) as the processes see it.
+    pub fn key(&self, name: &str) -> String {
+        if self.python {
+            format!("mdp:{name}")
+        } else {
+            name.to_owned()
+        }
     }
 
     /// A world on a PostgreSQL schema of its own; `None` (after a loud message) without
@@ -77,6 +96,9 @@ impl World {
             .env("REDIS_URL", self.redis.url());
         if let Db::Postgres(schema) = &self.db {
             cmd.env("MDS_PG_SCHEMA", &schema.name);
+        }
+        if self.python {
+            cmd.env("PULSE_COMPAT", "python");
         }
         cmd.args(args);
         if !self.tuned {
@@ -173,7 +195,7 @@ impl World {
 
     /// Entries of the bars stream's dead-letter stream.
     pub fn dead_letters(&self) -> u64 {
-        self.redis.len("mdp.marketdata.bars.dlq")
+        self.redis.len(&self.key("mdp.marketdata.bars.dlq"))
     }
 
     /// Checks the bus is settled: nothing pending in group `store`, no dead letter.
@@ -200,7 +222,8 @@ impl World {
 
     /// Entries of the bars stream delivered to group `store` and not yet acknowledged.
     pub fn pending(&self) -> u64 {
-        self.redis.pending("mdp.marketdata.bars", "store")
+        self.redis
+            .pending(&self.key("mdp.marketdata.bars"), "store")
     }
 }
 
