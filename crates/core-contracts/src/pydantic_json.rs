@@ -2,9 +2,14 @@
 //! Python encoder hashes: compact, keys in the order written, non-ASCII text as raw UTF-8
 //! (only `"`, `\` and control characters escaped), floats in their shortest round-trip form
 //! with a fixed-notation window and a signed exponent (`0.00005`, `1e-7`, `1e+16`).
+//!
+//! pydantic-core writes JSON by the same rules as `serde_json`'s compact form: the same string
+//! escaping, and the same float digits (ryu's shortest round-trip form, fixed notation for
+//! decimal exponents from -5 to 15, a signed exponent outside). So these functions are
+//! `serde_json`'s, under a name that says which rule they keep; the property test against
+//! the real pydantic (`crates/pulse/tests/python_hash.rs`) is what holds the two together.
 
 use serde::Serialize;
-use serde_json::ser::Formatter;
 
 /// Serializes `value` to the bytes pydantic's `model_dump_json()` would produce for it.
 ///
@@ -19,24 +24,13 @@ use serde_json::ser::Formatter;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn to_pydantic_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
-    let mut out = Vec::with_capacity(128);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, PydanticFormatter);
-    value.serialize(&mut ser)?;
-    Ok(out)
+    serde_json::to_vec(value)
 }
 
-/// A `serde_json` formatter that writes what pydantic v2 writes.
-///
-/// pydantic-core writes JSON with the same rules as `serde_json`'s compact form: the same
-/// string escaping, and the same float digits (ryu's shortest round-trip form, fixed notation
-/// for decimal exponents from -5 to 15, a signed exponent outside). The formatter is its own
-/// type so that the hash rule has one place to change should the two ever part; the property
-/// test against the real pydantic (`crates/pulse/tests/python_hash.rs`) is what holds them
-/// together.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PydanticFormatter;
-
-impl Formatter for PydanticFormatter {}
+/// [`to_pydantic_json`] as a `String` (the text is UTF-8 by construction).
+pub fn to_pydantic_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_string(value)
+}
 
 #[cfg(test)]
 mod tests {

@@ -13,13 +13,12 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use support::bars::{self, Bars};
 use support::world::{Db, LONG, World, all_written, finish, stop};
-use support::{Proc, free_port, http_get, http_get_status, metric, wait_until};
+use support::{Proc, free_port, http_get_status, metric, metrics, published, scale, wait_until};
 
 const BARS_KEY: &str = "mdp.marketdata.bars";
 const FEEDBACK_KEY: &str = "mdp.telemetry.feedback";
@@ -29,28 +28,6 @@ const MAX_BACKLOG: u64 = 50_000;
 const BATCH: u64 = 50;
 /// The second pipeline's symbols, so that its bars have keys of their own.
 const OTHER_SYMBOLS: &str = "XOM,CVX";
-
-fn metrics(port: u16) -> String {
-    http_get(port, "/metrics").unwrap_or_default()
-}
-
-/// The rate scale a pipeline serving HTTP on `port` has in force.
-fn scale(port: u16) -> Option<f64> {
-    metric(&metrics(port), "pipeline_rate_scale_factor", "ibkr")
-}
-
-fn published(port: u16) -> Option<f64> {
-    metric(&metrics(port), "mdp_pipeline_bars_published_total", "")
-}
-
-/// `mdp pipeline` on `port` with a checkpoint of its own and `env` on top of the world's.
-fn pipeline(world: &World, name: &str, port: u16, args: &[&str], env: &[(&str, &str)]) -> Proc {
-    let checkpoint: PathBuf = world.dir.path().join(format!("{name}.checkpoint"));
-    let port = port.to_string();
-    let mut cmd = world.command(&["pipeline", "--port", &port, "--checkpoint"]);
-    cmd.arg(checkpoint).args(args).envs(env.iter().copied());
-    Proc::spawn(name, cmd, world.dir.path())
-}
 
 /// `mdp store` on `port` writing to `sink` instead of the world's sink.
 fn store_on(world: &World, name: &str, port: u16, sink: &str) -> Proc {
@@ -63,8 +40,7 @@ fn store_on(world: &World, name: &str, port: u16, sink: &str) -> Proc {
 /// `mdp pipeline` named `pipeline` asking 20 000 bars/s for `n` bars.
 fn fast_pipeline(world: &World, port: u16, n: u64, env: &[(&str, &str)]) -> Proc {
     let count = n.to_string();
-    pipeline(
-        world,
+    world.pipeline_at(
         "pipeline",
         port,
         &["--bars", &count, "--rate", "20000"],
@@ -95,9 +71,8 @@ fn while_one_store_is_hard_every_pipeline_holds_and_a_restarted_one_knows_it_fir
     let count = n.to_string();
     let (p1, p2) = (free_port(), free_port());
     let args = ["--bars", count.as_str(), "--rate", "2000"];
-    let mut first = pipeline(&world, "pipeline-1", p1, &args, &[]);
-    let mut second = pipeline(
-        &world,
+    let mut first = world.pipeline_at("pipeline-1", p1, &args, &[]);
+    let mut second = world.pipeline_at(
         "pipeline-2",
         p2,
         &args,
@@ -134,7 +109,7 @@ fn while_one_store_is_hard_every_pipeline_holds_and_a_restarted_one_knows_it_fir
     // A pipeline restarted now knows store-a is hard before it publishes a single bar.
     first.kill9();
     let before = world.redis.len(BARS_KEY);
-    let mut first = pipeline(&world, "pipeline-1b", p1, &args, &[]);
+    let mut first = world.pipeline_at("pipeline-1b", p1, &args, &[]);
     let known = wait_until(LONG, || {
         let m = metrics(p1);
         metric(&m, "pipeline_feedback_coordinators", "fresh") == Some(2.0)
@@ -194,8 +169,7 @@ fn a_store_stopped_with_sigterm_is_dropped_at_once_and_blamed_for_nothing() {
         store_b.log()
     );
     let port = free_port();
-    let mut pipe = pipeline(
-        &world,
+    let mut pipe = world.pipeline_at(
         "pipeline",
         port,
         &["--bars", "40000", "--rate", "2000"],
@@ -245,13 +219,7 @@ fn a_store_stopped_with_sigterm_is_dropped_at_once_and_blamed_for_nothing() {
 fn a_pipeline_started_before_any_store_publishes_nothing_until_one_is_heard() {
     let Some(world) = World::new() else { return };
     let port = free_port();
-    let mut pipe = pipeline(
-        &world,
-        "pipeline",
-        port,
-        &["--bars", "5000", "--rate", "5000"],
-        &[],
-    );
+    let mut pipe = world.pipeline_at("pipeline", port, &["--bars", "5000", "--rate", "5000"], &[]);
     let holding = wait_until(LONG, || {
         let ready = http_get_status(port, "/readyz");
         ready.is_some_and(|(code, body)| code == 503 && body.contains("store"))

@@ -16,7 +16,7 @@ mod support;
 
 use pulse::testing::{PeerProcess, PythonPeer};
 use support::world::{LONG, World, all_written, finish, stop};
-use support::{Proc, free_port, http_get, metric, wait_until};
+use support::{free_port, metric, metrics, scale, wait_until};
 
 /// The coordinator the Python peer speaks for: non-ASCII, so that a hash computed by the
 /// old `json.dumps` rule would differ.
@@ -26,16 +26,9 @@ const FEEDBACK: &str = "mdp.telemetry.feedback";
 const BARS: u64 = 3000;
 const RATE: &str = "500";
 
-fn metrics(port: u16) -> String {
-    http_get(port, "/metrics").unwrap_or_default()
-}
-
-fn scale(port: u16) -> Option<f64> {
-    metric(&metrics(port), "pipeline_rate_scale_factor", "ibkr")
-}
-
+/// The bars the pipeline on `port` has published so far.
 fn published(port: u16) -> f64 {
-    metric(&metrics(port), "mdp_pipeline_bars_published_total", "").unwrap_or(0.0)
+    support::published(port).unwrap_or(0.0)
 }
 
 /// Hard feedback events the pipeline has handled.
@@ -84,14 +77,9 @@ fn steered_by_python(mode: &str, rule: &str) {
     };
     let mut steer = python(&world, &peer, &["steer", "--mode", mode]);
     let store = world.store("store", &[], &STRICT);
-    let port = free_port();
-    let checkpoint = world.dir.path().join("pipeline.checkpoint");
-    let (count, port_arg) = (BARS.to_string(), port.to_string());
-    let mut cmd = world.command(&["pipeline", "--port", &port_arg, "--checkpoint"]);
-    cmd.arg(checkpoint)
-        .args(["--bars", &count, "--rate", RATE])
-        .envs(STRICT);
-    let mut pipeline = Proc::spawn("pipeline", cmd, world.dir.path());
+    let (port, count) = (free_port(), BARS.to_string());
+    let args = ["--bars", &count, "--rate", RATE];
+    let mut pipeline = world.pipeline_at("pipeline", port, &args, &STRICT);
     assert!(
         wait_until(LONG, || scale(port) == Some(1.0) && published(port) > 0.0),
         "the pipeline did not start:\n{}",

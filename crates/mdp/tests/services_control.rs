@@ -10,7 +10,7 @@ use std::time::Duration;
 use store::dead_letter::DeadLetterRecord;
 use support::bars;
 use support::world::{LONG, World, all_written, finish, stop};
-use support::{Proc, free_port, http_get, http_post, metric, wait_until};
+use support::{Proc, free_port, http_get, http_post, metric, metrics, wait_until};
 
 const BARS_KEY: &str = "mdp.marketdata.bars";
 
@@ -21,10 +21,6 @@ fn dead_letters(world: &World) -> Vec<DeadLetterRecord> {
         .lines()
         .map(|line| serde_json::from_str(line).expect("a dead-letter record"))
         .collect()
-}
-
-fn metrics(port: u16) -> String {
-    http_get(port, "/metrics").unwrap_or_default()
 }
 
 #[test]

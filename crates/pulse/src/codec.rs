@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use core_contracts::pydantic_json::to_pydantic_json;
+use core_contracts::pydantic_json::to_pydantic_string;
 use core_contracts::{
     Contract, EventMeta, Track, WireEvent, decode_value, hash_matches, sha256_hex,
 };
@@ -83,7 +83,7 @@ pub struct Decoded<T> {
 /// Encodes `event` as the `data` field of a stream entry: compact JSON written by the same
 /// rules as the payload hash, so a reader can verify the payload as it reads it.
 pub fn encode<T: Contract>(event: &WireEvent<T>) -> Result<String, serde_json::Error> {
-    String::from_utf8(to_pydantic_json(event)?).map_err(serde::ser::Error::custom)
+    to_pydantic_string(event)
 }
 
 /// Decodes the `data` field of an entry as a `T` event, checking size, JSON, schema id,
@@ -200,9 +200,9 @@ fn check<T: Contract>(
     rules: DecodeRules,
     may_unwrap: bool,
 ) -> Result<Checked, Rejection> {
-    let obj = value
-        .as_object()
-        .ok_or_else(|| Rejection::Malformed("data is not a JSON object".into()))?;
+    let Value::Object(obj) = &mut value else {
+        return Err(Rejection::Malformed("data is not a JSON object".into()));
+    };
     let meta = obj
         .get("meta")
         .and_then(Value::as_object)
@@ -233,9 +233,6 @@ fn check<T: Contract>(
     if !hash_ok && rules.enforcement == Enforcement::Strict {
         return Err(Rejection::HashMismatch);
     }
-    let Some(obj) = value.as_object_mut() else {
-        return Err(Rejection::Malformed("data is not a JSON object".into()));
-    };
     match matched {
         SchemaMatch::Envelope => {
             let inner = unwrap_envelope(obj)?;

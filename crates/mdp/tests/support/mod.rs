@@ -220,6 +220,21 @@ pub fn http_post(port: u16, path: &str, token: Option<&str>) -> Option<(u16, Str
     Some((code, body.to_owned()))
 }
 
+/// The `/metrics` text of a process serving HTTP on `port` (empty when it does not answer).
+pub fn metrics(port: u16) -> String {
+    http_get(port, "/metrics").unwrap_or_default()
+}
+
+/// The rate scale a pipeline serving HTTP on `port` has in force.
+pub fn scale(port: u16) -> Option<f64> {
+    metric(&metrics(port), "pipeline_rate_scale_factor", "ibkr")
+}
+
+/// The bars a pipeline serving HTTP on `port` has published.
+pub fn published(port: u16) -> Option<f64> {
+    metric(&metrics(port), "mdp_pipeline_bars_published_total", "")
+}
+
 /// The value of the first sample of metric `name` whose line contains `label` in a
 /// Prometheus text exposition.
 pub fn metric(text: &str, name: &str, label: &str) -> Option<f64> {

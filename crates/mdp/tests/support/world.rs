@@ -177,6 +177,16 @@ impl World {
         Proc::spawn(name, cmd, self.dir.path())
     }
 
+    /// `mdp pipeline` named `name` serving HTTP on `port`, with a checkpoint of its own and
+    /// `env` on top of the world's.
+    pub fn pipeline_at(&self, name: &str, port: u16, args: &[&str], env: &[(&str, &str)]) -> Proc {
+        let checkpoint = self.dir.path().join(format!("{name}.checkpoint"));
+        let port = port.to_string();
+        let mut cmd = self.command(&["pipeline", "--port", &port, "--checkpoint"]);
+        cmd.arg(checkpoint).args(args).envs(env.iter().copied());
+        Proc::spawn(name, cmd, self.dir.path())
+    }
+
     /// Rows in the bars table.
     pub fn rows(&self) -> u64 {
         match &self.db {
