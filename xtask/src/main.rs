@@ -2,14 +2,16 @@
 //!
 //! - `schema-export [--check]`: write `schemas/` from the DTOs, or check it is up to date.
 //! - `bench [--collect-only]`: run every benchmark and write `docs/benchmarks.md`.
+//! - `man [DIR]`: write the man pages of `mdp` (default `target/man`).
 
 mod bench;
+mod man;
 mod schema_export;
 
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: cargo xtask schema-export [--check] | cargo xtask bench [--collect-only]";
+const USAGE: &str = "usage: cargo xtask schema-export [--check] | cargo xtask bench \
+                     [--collect-only] | cargo xtask man [DIR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,6 +21,8 @@ fn main() -> ExitCode {
         ["schema-export", "--check"] => schema_export::check(&schema_export::schemas_dir()),
         ["bench"] => bench::run(&schema_export::workspace_root(), false),
         ["bench", "--collect-only"] => bench::run(&schema_export::workspace_root(), true),
+        ["man"] => man::write(&man::default_dir(&schema_export::workspace_root())),
+        ["man", dir] => man::write(std::path::Path::new(dir)),
         _ => Err(USAGE.to_owned()),
     };
     match result {

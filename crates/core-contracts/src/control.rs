@@ -18,6 +18,17 @@ pub enum ControlAction {
     Reload,
 }
 
+impl ControlAction {
+    /// The wire name: `pause`, `resume` or `reload`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Reload => "reload",
+        }
+    }
+}
+
 /// Whether a control action succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -1,22 +1,32 @@
-//! Serving a router on a port until shutdown.
+//! Serving a router on an address until shutdown, and the address a service listens on.
+//!
+//! The services listen on every interface by default (`0.0.0.0:8081` for a store,
+//! `0.0.0.0:8082` for a pipeline): Prometheus scrapes them from another machine, and the
+//! admin routes are off unless `ADMIN_TOKEN` is set. `mdp run` is a local demonstration and
+//! listens on `127.0.0.1` only. `--listen IP:PORT` chooses otherwise.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 
 use anyhow::Context;
 use axum::Router;
 use pulse::CancellationToken;
 use tokio::task::JoinHandle;
 
-/// Binds `0.0.0.0:port` (0 = a free port), serves `app` until `shutdown` is cancelled and
+/// `listen` when given, else `port` on every interface.
+pub fn service_addr(listen: Option<SocketAddr>, port: u16) -> SocketAddr {
+    listen.unwrap_or_else(|| SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
+}
+
+/// Binds `addr` (port 0 = a free port), serves `app` until `shutdown` is cancelled and
 /// returns the address bound.
 pub async fn serve(
     app: Router,
-    port: u16,
+    addr: SocketAddr,
     shutdown: CancellationToken,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+    let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot listen on port {port}"))?;
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr().context("no local address")?;
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)

@@ -3,9 +3,14 @@
 //!
 //! `run` is the whole loop in one process, `services` the store and pipeline over the bus,
 //! `tools` the operator commands; `wiring`, `sink` and `telemetry` are the pieces they share.
+//! The command line itself is the `mdp-cli` crate, re-exported as [`cli`].
 
-pub mod cli;
+pub use mdp_cli as cli;
+
+pub mod bad_rows;
+pub mod error_line;
 mod http;
+pub mod logging;
 pub mod run;
 pub mod services;
 mod shutdown;

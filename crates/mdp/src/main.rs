@@ -1,29 +1,34 @@
 //! The `mdp` binary: `mdp run` (the whole loop in one process), the `store` and `pipeline`
-//! services, Pulse inspection and dead-letter replay. Errors are reported with their
-//! context and a non-zero exit status.
+//! services, Pulse inspection, dead-letter replay and shell completions. Errors are reported
+//! in one line with their causes (and as a JSON object under `run --json`) and a non-zero
+//! exit status: 1 for a failure (bad settings included), 2 for bad flags, `RUST_LOG` or
+//! `LOG_FORMAT`, 3 for bars left unwritten.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use mdp::cli::{Cli, Command};
-use mdp::{run, services, tools};
-use tracing_subscriber::EnvFilter;
+use mdp::error_line::error_line;
+use mdp::{logging, run, services, tools};
+
+/// Exit status of a command that stopped with bars it did not write: left pending on the bus
+/// (services) or put in the dead-letter file (`run`).
+const UNFINISHED: u8 = 3;
+/// Exit status of a bad `RUST_LOG` or `LOG_FORMAT` (as clap's for bad flags).
+const BAD_SETTINGS: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
-        Command::Run(_) | Command::Pulse(_) => "warn",
+        Command::Run(_) | Command::Pulse(_) | Command::Completions { .. } => "warn",
         _ => "info",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    if let Err(error) = logging::init(default_level) {
+        eprintln!("mdp: error: {error}");
+        return ExitCode::from(BAD_SETTINGS);
+    }
+    let json = matches!(&cli.command, Command::Run(args) if args.json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -38,15 +43,15 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli.command, grace)) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("mdp: error: {error:#}");
+            let line = error_line(&error);
+            if json {
+                println!("{}", serde_json::json!({ "error": line }));
+            }
+            eprintln!("mdp: error: {line}");
             ExitCode::FAILURE
         }
     }
 }
-
-/// Exit status of a command that stopped with bars it did not write: left pending on the bus
-/// (services) or put in the dead-letter file (`run`).
-const UNFINISHED: u8 = 3;
 
 async fn dispatch(command: Command, grace: Duration) -> anyhow::Result<ExitCode> {
     match command {
@@ -58,10 +63,14 @@ async fn dispatch(command: Command, grace: Duration) -> anyhow::Result<ExitCode>
             } else {
                 print!("{summary}");
             }
+            if let Some(error) = &summary.error {
+                eprintln!("mdp: error: {error}");
+                return Ok(ExitCode::FAILURE);
+            }
             if summary.dropped > 0 || summary.dead_lettered > 0 {
                 eprintln!(
-                    "mdp: {} bars were dead-lettered to {} (replay them with `mdp \
-                     replay-dead-letters`) and {} lost",
+                    "mdp: {} bars were dead-lettered to {} (replay them with mdp \
+                     replay-dead-letters) and {} lost",
                     summary.dead_lettered, summary.dead_letter_file, summary.dropped
                 );
                 return Ok(ExitCode::from(UNFINISHED));
@@ -76,6 +85,10 @@ async fn dispatch(command: Command, grace: Duration) -> anyhow::Result<ExitCode>
         Command::ReplayDeadLetters(args) => tools::replay_dead_letters(args)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "mdp", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

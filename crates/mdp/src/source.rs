@@ -1,6 +1,6 @@
 //! The bars a pipeline produces: the synthetic source or a CSV replay (`--csv` over
-//! `MDP_SOURCE`), limited by `--bars` (over `MDP_SOURCE_MAX_BARS`) and resumable after a
-//! number of bars already published.
+//! `MDP_SOURCE`), limited by `--bars` (over `MDP_SOURCE_MAX_BARS`), resumable after a
+//! number of bars already published, with bad CSV rows handled as `--on-bad-row` says.
 
 use std::path::PathBuf;
 
@@ -9,6 +9,7 @@ use core_contracts::Bar;
 use pipeline::config::{SourceKind, SourceSettings};
 use pipeline::source::{CsvReplay, SourceError, SyntheticSource};
 
+use crate::bad_rows::BadRowPolicy;
 use crate::cli::PipelineFlags;
 
 /// An iterator of bars (or source errors) that can cross tasks.
@@ -21,6 +22,8 @@ pub struct SourcePlan {
     provider: String,
     /// Bars to produce in all, when bounded.
     pub limit: Option<u64>,
+    /// What happens to bad CSV rows, and how many there were.
+    pub bad_rows: BadRowPolicy,
 }
 
 impl SourcePlan {
@@ -34,6 +37,7 @@ impl SourcePlan {
             kind,
             provider: provider.to_owned(),
             limit: flags.bars.or(settings.max_bars),
+            bad_rows: BadRowPolicy::new(flags.on_bad_row, flags.bad_rows_file.clone()),
         }
     }
 
@@ -63,8 +67,10 @@ impl SourcePlan {
                     .map(Ok),
             ),
             SourceKind::Csv { path } => Box::new(
-                CsvReplay::open(path)
-                    .with_context(|| format!("cannot replay {}", path.display()))?,
+                self.bad_rows.apply(
+                    CsvReplay::open(path)
+                        .with_context(|| format!("cannot replay {}", path.display()))?,
+                ),
             ),
         };
         let skip = usize::try_from(skip).unwrap_or(usize::MAX);

@@ -132,6 +132,46 @@ fn provider(name: &str) -> ProviderLabels {
 }
 
 impl PipelineMetrics {
+    /// Creates every series of `provider` at 0 (the rate scale at 1), so that each family is
+    /// exported from the start.
+    pub fn prime(&self, provider_name: &str) {
+        let labels = provider(provider_name);
+        self.rate_scale_factor.get_or_create(&labels).set(1.0);
+        let _ = self.backpressure_state.get_or_create(&labels);
+        let _ = self.feedback_queue_depth.get_or_create(&SourceLabels {
+            source: "store".to_owned(),
+        });
+        for level in BackpressureLevel::ALL {
+            let _ = self.feedback_events_processed.get_or_create(&LevelLabels {
+                provider: provider_name.to_owned(),
+                level: level.as_str(),
+            });
+            let _ = self.rate_adjustments.get_or_create(&ReasonLabels {
+                provider: provider_name.to_owned(),
+                reason: level.as_str(),
+            });
+        }
+        for reason in ["out_of_order", "stale", "disabled"] {
+            let _ = self.feedback_events_ignored.get_or_create(&ReasonLabels {
+                provider: provider_name.to_owned(),
+                reason,
+            });
+        }
+        for liveness in ["fresh", "silent"] {
+            let _ = self.feedback_coordinators.get_or_create(&LivenessLabels {
+                provider: provider_name.to_owned(),
+                liveness,
+            });
+        }
+        let _ = self.adjustment_publish_errors.get_or_create(&labels);
+        let _ = self.coordinators_forgotten.get_or_create(&labels);
+        let _ = self.coordinators_left.get_or_create(&labels);
+        let _ = self.bars_backlog.get_or_create(&labels);
+        let _ = self.no_store.get_or_create(&labels);
+        let _ = self.rate_tokens_granted.get_or_create(&labels);
+        let _ = self.source_bars_submitted.get_or_create(&labels);
+    }
+
     /// Registers every metric in `registry`.
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
@@ -257,7 +297,7 @@ impl PipelineMetrics {
         cause: &'static str,
         backlog: u64,
     ) {
-        tracing::info!(
+        tracing::debug!(
             provider = adjustment.provider,
             scale = adjustment.scale,
             level = adjustment.reason.as_str(),
@@ -297,7 +337,7 @@ impl PipelineMetrics {
         tracing::warn!(
             provider = name,
             coordinator_id,
-            silent_for = ?silence,
+            silent_for_s = silence.as_secs_f64(),
             "store coordinator forgotten after a long silence; it no longer slows this provider"
         );
         self.coordinators_forgotten

@@ -29,7 +29,7 @@ fn malformed_line(csv: &str) -> (u64, String) {
         .expect("header")
         .collect();
     match result {
-        Err(SourceError::MalformedRow { line, reason }) => (line, reason),
+        Err(SourceError::MalformedRow { line, reason, .. }) => (line, reason),
         other => panic!("expected a malformed row, got {other:?}"),
     }
 }
@@ -84,7 +84,12 @@ fn csv_replay_rejects_a_malformed_row_with_its_line_number() {
         let (got_line, reason) = malformed_line(&format!("{HEADER}{rows}"));
         assert_eq!(got_line, line, "{reason}");
         assert!(reason.contains(word), "{reason:?} should mention {word}");
-        let message = SourceError::MalformedRow { line, reason }.to_string();
+        let message = SourceError::MalformedRow {
+            line,
+            reason,
+            row: String::new(),
+        }
+        .to_string();
         assert!(message.starts_with(&format!("line {line}: ")), "{message}");
     }
 }

@@ -97,6 +97,9 @@ pub struct PulseConfig {
     /// `PULSE_IDEMPOTENCY_CAPACITY` (10000): ids remembered by a consumer runner to suppress
     /// duplicates.
     pub idempotency_capacity: NonZeroUsize,
+    /// `PULSE_STARTUP_TIMEOUT_MS` (10000): how long a service waits at start for Redis to
+    /// answer before it gives up with an error naming the address.
+    pub startup_timeout: Duration,
 }
 
 impl Default for PulseConfig {
@@ -118,6 +121,7 @@ impl Default for PulseConfig {
             read_count: NonZeroUsize::new(100).unwrap_or(NonZeroUsize::MIN),
             block: Duration::from_millis(1000),
             idempotency_capacity: NonZeroUsize::new(10_000).unwrap_or(NonZeroUsize::MIN),
+            startup_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -141,6 +145,7 @@ impl std::fmt::Debug for PulseConfig {
             .field("read_count", &self.read_count)
             .field("block", &self.block)
             .field("idempotency_capacity", &self.idempotency_capacity)
+            .field("startup_timeout", &self.startup_timeout)
             .finish()
     }
 }
@@ -242,6 +247,11 @@ impl PulseConfig {
                 get("PULSE_IDEMPOTENCY_CAPACITY"),
                 d.idempotency_capacity,
             )?,
+            startup_timeout: millis_or(
+                "PULSE_STARTUP_TIMEOUT_MS",
+                get("PULSE_STARTUP_TIMEOUT_MS"),
+                d.startup_timeout,
+            )?,
         };
         if compat == Compat::Python && lookup("PULSE_REDIS_KEY_PREFIX").is_none() {
             // The Python bus stores stream `s` under `{namespace}:s`.
@@ -253,6 +263,12 @@ impl PulseConfig {
     /// The Redis URL with any password replaced by `***`, safe to log.
     pub fn redis_url_redacted(&self) -> String {
         redact_url(&self.redis_url)
+    }
+
+    /// Where `REDIS_URL` points: `host:port` (port 6379 when not given), or the socket path
+    /// of a `unix://` URL.
+    pub fn redis_address(&self) -> String {
+        redis_address(&self.redis_url)
     }
 }
 
@@ -332,6 +348,27 @@ fn validate_namespace(ns: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(ns.to_owned())
+}
+
+/// `host:port` of a Redis URL (6379 when no port is given; the path of a `unix://` URL).
+pub fn redis_address(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact_url(url);
+    };
+    if scheme.contains("unix") {
+        return rest.split('?').next().unwrap_or(rest).to_owned();
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let has_port = match host_port.rsplit_once(':') {
+        Some((host, port)) => !port.is_empty() && !host.ends_with(':') && !port.contains(']'),
+        None => false,
+    };
+    if has_port {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:6379")
+    }
 }
 
 /// `url` with the password part of its userinfo replaced by `***`.
@@ -450,6 +487,15 @@ mod tests {
         let c = config(&[("REDIS_URL", "rediss://user:secret@host:6380/1")]).expect("valid");
         assert!(!format!("{c:?}").contains("secret"));
         assert_eq!(c.redis_url_redacted(), "rediss://user:***@host:6380/1");
+        assert_eq!(c.redis_address(), "host:6380");
+        assert_eq!(redis_address("redis://localhost"), "localhost:6379");
+        assert_eq!(redis_address("redis://:pw@10.0.0.1/0"), "10.0.0.1:6379");
+        assert_eq!(redis_address("redis://[::1]:7000/0"), "[::1]:7000");
+        assert_eq!(redis_address("redis://[::1]/0"), "[::1]:6379");
+        assert_eq!(
+            redis_address("unix:///run/redis.sock?db=1"),
+            "/run/redis.sock"
+        );
         assert_eq!(redact_url("redis://:pw@h:1/0"), "redis://:***@h:1/0");
         assert_eq!(redact_url("redis://h:1/0"), "redis://h:1/0");
     }

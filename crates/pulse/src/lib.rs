@@ -34,7 +34,9 @@ mod trim_schedule;
 pub use backend::{Backlog, DeadLetter, EventBus, FailOutcome, Fields, RawEntry, StreamReader};
 pub use broadcast::Broadcast;
 pub use compat::CompatRule;
-pub use config::{BackendKind, Compat, ConfigError, Enforcement, PulseConfig, redact_url};
+pub use config::{
+    BackendKind, Compat, ConfigError, Enforcement, PulseConfig, redact_url, redis_address,
+};
 pub use error::BusError;
 pub use idempotency::Idempotency;
 pub use pulse::Pulse;

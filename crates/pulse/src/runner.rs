@@ -96,7 +96,7 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
                 Err(e) => e,
             };
             report.restarts += 1;
-            tracing::warn!(stream = self.stream, consumer = self.consumer, error = %error, ?backoff, "consumer restarting after bus error");
+            tracing::warn!(stream = self.stream, consumer = self.consumer, error = %error, retry_in_ms = backoff.as_millis(), "consumer restarting after bus error");
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = tokio::time::sleep(backoff) => {}
@@ -165,7 +165,7 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
                 report.failed += 1;
                 counters.error.inc();
                 let outcome = sub.fail(&delivery, &error.to_string()).await?;
-                tracing::warn!(stream = sub.stream().full(), id = delivery.id(), %error, ?outcome, "handler failed");
+                tracing::warn!(stream = sub.stream().full(), id = delivery.id(), %error, outcome = outcome.as_str(), "handler failed");
                 if matches!(outcome, FailOutcome::DeadLettered { .. }) {
                     report.dead_lettered += 1;
                 }

@@ -83,6 +83,18 @@ impl SinkMetrics {
             .observe(seconds);
     }
 
+    /// Creates the series of `sink` at 0, so that every family is exported from the start.
+    pub fn prime(&self, sink: &'static str) {
+        for status in ["success", "error"] {
+            let _ = self
+                .writes
+                .get_or_create(&SinkStatusLabels { sink, status });
+        }
+        let _ = self
+            .write_latency_seconds
+            .get_or_create(&SinkLabels { sink });
+    }
+
     /// The count of one `sink_writes_total` series (tests, summaries).
     pub fn write_count(&self, sink: &'static str, status: &'static str) -> u64 {
         self.writes
@@ -121,6 +133,8 @@ pub const WORKER_WRITE_LATENCY_SECONDS: &str = "mds_worker_write_latency_seconds
 pub const WORKER_RESTARTS_TOTAL: &str = "mds_worker_restarts_total";
 /// Feedback events emitted, by `coord_id` and `level`.
 pub const FEEDBACK_EVENTS_TOTAL: &str = "mds_feedback_events_total";
+/// The level a coordinator last announced, by `coord_id`: 0 ok, 1 soft, 2 hard.
+pub const COORD_BACKPRESSURE_LEVEL: &str = "mds_coord_backpressure_level";
 
 /// Histogram buckets of [`WORKER_WRITE_LATENCY_SECONDS`].
 pub const WORKER_LATENCY_BUCKETS_SECONDS: [f64; 14] = [
@@ -211,6 +225,8 @@ pub struct CoordinatorMetrics {
     pub worker_restarts: Family<RestartLabels, Counter>,
     /// [`FEEDBACK_EVENTS_TOTAL`].
     pub feedback_events: Family<LevelLabels, Counter>,
+    /// [`COORD_BACKPRESSURE_LEVEL`].
+    pub backpressure_level: Family<CoordLabels, Gauge>,
 }
 
 impl Default for CoordinatorMetrics {
@@ -228,6 +244,7 @@ impl Default for CoordinatorMetrics {
             ),
             worker_restarts: Family::default(),
             feedback_events: Family::default(),
+            backpressure_level: Family::default(),
         }
     }
 }
@@ -285,6 +302,59 @@ impl CoordinatorMetrics {
             "Feedback events emitted, by level",
             self.feedback_events.clone(),
         );
+        registry.register(
+            COORD_BACKPRESSURE_LEVEL,
+            "Level the coordinator last announced: 0 ok, 1 soft, 2 hard",
+            self.backpressure_level.clone(),
+        );
+    }
+
+    /// Creates every series of coordinator `coord_id` with `workers` workers at 0, so that
+    /// each family is exported from the start (a rate over a series that appears late loses
+    /// its first increase).
+    pub fn prime(&self, coord_id: &str, workers: usize) {
+        let coord = CoordLabels {
+            coord_id: coord_id.to_owned(),
+        };
+        let _ = self.items_submitted.get_or_create(&coord);
+        for reason in ["drop_oldest", "dead_letter"] {
+            let _ = self.items_dropped.get_or_create(&DropLabels {
+                coord_id: coord_id.to_owned(),
+                reason,
+            });
+        }
+        let _ = self.queue_depth.get_or_create(&coord);
+        let _ = self.workers_alive.get_or_create(&coord);
+        let _ = self.circuit_state.get_or_create(&coord);
+        let _ = self.backpressure_level.get_or_create(&coord);
+        for level in ["ok", "soft", "hard"] {
+            let _ = self.feedback_events.get_or_create(&LevelLabels {
+                coord_id: coord_id.to_owned(),
+                level,
+            });
+        }
+        for worker in 0..workers {
+            let labels = WorkerLabels {
+                coord_id: coord_id.to_owned(),
+                worker_id: worker.to_string(),
+            };
+            let _ = self.batches_written.get_or_create(&labels);
+            let _ = self.write_latency_seconds.get_or_create(&labels);
+            for error_type in ["transient", "permanent"] {
+                let _ = self.write_errors.get_or_create(&WorkerErrorLabels {
+                    coord_id: coord_id.to_owned(),
+                    worker_id: labels.worker_id.clone(),
+                    error_type,
+                });
+            }
+            for cause in ["panic", "fatal"] {
+                let _ = self.worker_restarts.get_or_create(&RestartLabels {
+                    coord_id: coord_id.to_owned(),
+                    worker_id: labels.worker_id.clone(),
+                    cause,
+                });
+            }
+        }
     }
 }
 

@@ -158,23 +158,44 @@ async fn readiness_follows_a_real_sink() {
     );
 }
 
+/// `GET /metrics` with `accept`, answered: the content type and the body.
+async fn scrape(app: &axum::Router, accept: Option<&str>) -> (String, String) {
+    let mut request = Request::builder().method("GET").uri("/metrics");
+    if let Some(accept) = accept {
+        request = request.header(header::ACCEPT, accept);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let bytes = to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    (
+        content_type,
+        String::from_utf8(bytes.to_vec()).expect("utf-8"),
+    )
+}
+
 #[tokio::test]
-async fn metrics_are_served_as_openmetrics_text() {
+async fn metrics_are_openmetrics_to_prometheus_and_the_text_format_to_others() {
     let mut registry = Registry::default();
     let metrics = SinkMetrics::default();
     metrics.register(&mut registry);
     metrics.record_write("sqlite", true, 0.002);
     let app = router(HttpState::new("store", "1").with_metrics(Arc::new(registry)));
-    let response = call(&app, "GET", "/metrics", None).await;
-    assert_eq!(response.status(), StatusCode::OK);
+    // What Prometheus sends.
+    let accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+                  version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    let (content_type, text) = scrape(&app, Some(accept)).await;
     assert!(
-        response.headers()[header::CONTENT_TYPE]
-            .to_str()
-            .expect("ascii")
-            .starts_with("application/openmetrics-text")
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
     );
-    let bytes = to_bytes(response.into_body(), 1 << 20).await.expect("body");
-    let text = String::from_utf8(bytes.to_vec()).expect("utf-8");
     assert!(
         text.contains("sink_writes_total{sink=\"sqlite\",status=\"success\"} 1"),
         "{text}"
@@ -183,7 +204,23 @@ async fn metrics_are_served_as_openmetrics_text() {
         text.contains("sink_write_latency_seconds_count{sink=\"sqlite\"} 1"),
         "{text}"
     );
+    assert!(text.contains("# TYPE sink_writes counter"), "{text}");
     assert!(text.ends_with("# EOF\n"));
+
+    for accept in [None, Some("text/plain"), Some("*/*")] {
+        let (content_type, text) = scrape(&app, accept).await;
+        assert!(
+            content_type.starts_with("text/plain; version=0.0.4"),
+            "{content_type}"
+        );
+        assert!(text.contains("# TYPE sink_writes_total counter"), "{text}");
+        assert!(text.contains("# HELP sink_writes_total "), "{text}");
+        assert!(
+            text.contains("sink_writes_total{sink=\"sqlite\",status=\"success\"} 1"),
+            "{text}"
+        );
+        assert!(!text.contains("# EOF"), "{text}");
+    }
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use core_contracts::Bar;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use mdp::cli::PipelineFlags;
+use mdp::cli::{OnBadRow, PipelineFlags};
 use mdp::run::CoordinatorSubmitter;
 use mdp::sink::SinkChoice;
 use mdp::source::SourcePlan;
@@ -218,6 +218,8 @@ pub fn bench(criterion: &mut Criterion, rt: &Runtime, summary: &mut Summary, bar
         bars: Some(bars),
         duration: None,
         csv: None,
+        on_bad_row: OnBadRow::Fail,
+        bad_rows_file: dir.path().join("bad-rows.ndjson"),
         rate: None,
     };
     let plan = SourcePlan::new(&flags, &pipeline.source, &pipeline.feedback.provider_name);

@@ -1,5 +1,6 @@
 //! The body of `mdp run`.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,8 +20,8 @@ use super::progress::Progress;
 use super::{CoordinatorSubmitter, Summary};
 use crate::cli::RunArgs;
 use crate::source::SourcePlan;
-use crate::telemetry::Metrics;
-use crate::wiring::open_pulse;
+use crate::telemetry::{Metrics, Role};
+use crate::wiring::{BusUser, open_pulse};
 use crate::{http, shutdown, sink};
 
 /// Default length of a run of the endless synthetic source without `--bars`/`--duration`.
@@ -31,7 +32,9 @@ const DRAIN_POLL: Duration = Duration::from_millis(50);
 
 /// Runs the loop and returns its summary; fails on bad configuration. Once the source ends,
 /// the store writes what it holds; after SIGINT/SIGTERM it gets at most `grace` for that,
-/// and what is still unwritten then goes to the dead-letter file.
+/// and what is still unwritten then goes to the dead-letter file. A source that fails
+/// midway (a bad CSV row under `--on-bad-row fail`) still yields the summary, with the
+/// error in it.
 pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     let store_settings = StoreSettings::from_env().context("invalid store settings")?;
     let pipeline_settings = PipelineSettings::from_env().context("invalid pipeline settings")?;
@@ -58,7 +61,7 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     let bars = plan.open(0)?;
 
     let metrics = Metrics::default();
-    let pulse = open_pulse(args.bus, metrics.pulse.clone()).await?;
+    let pulse = open_pulse(args.bus, metrics.pulse.clone(), BusUser::Run).await?;
     let sink = sink::open(&sink_choice, &store_settings, metrics.sink.clone()).await?;
     let coord_id = args
         .store
@@ -76,7 +79,7 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
         background.clone(),
     )
     .context("cannot start the write coordinator")?;
-    let levels = count_levels(&store.feedback);
+    let (levels, hard_episodes) = count_levels(&store.feedback);
     let pipeline = PipelineSide::start(
         &pipeline_settings,
         args.pipeline.rate,
@@ -85,12 +88,16 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     )
     .await?;
 
-    if let Some(port) = args.port {
+    let listen = args.listen.or_else(|| {
+        args.port
+            .map(|port| SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+    });
+    if let Some(addr) = listen {
         let coordinator = store.coordinator.clone();
         let state = HttpState::new("mdp-run", env!("CARGO_PKG_VERSION"))
-            .with_metrics(metrics.registry())
+            .with_metrics(metrics.registry(Role::Run))
             .with_components(Arc::new(move || vec![coordinator.health_component()]));
-        let (addr, _) = http::serve(router(state), port, background.clone()).await?;
+        let (addr, _) = http::serve(router(state), addr, background.clone()).await?;
         eprintln!("metrics and health on http://{addr}/metrics");
     }
 
@@ -106,6 +113,7 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     let progress = Progress::start(
         store.coordinator.clone(),
         Arc::clone(&pipeline.recorder),
+        hard_episodes,
         !args.json,
     );
 
@@ -169,14 +177,19 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
         seconds_at_scale,
         sink: sink_choice.url.to_string(),
         dead_letter_file: args.store.dead_letter_file.display().to_string(),
+        bad_rows_skipped: plan.bad_rows.counts.skipped(),
+        bad_rows_dead_lettered: plan.bad_rows.counts.dead_lettered(),
+        bad_rows_file: plan.bad_rows.file.display().to_string(),
+        error: None,
     };
-    if let Some(error) = failure {
-        return Err(anyhow::Error::new(error).context(format!(
+    let error = failure.map(|error| {
+        let error = anyhow::Error::new(error).context(format!(
             "the pipeline stopped after {} bars",
             summary.offered
-        )));
-    }
-    Ok(summary)
+        ));
+        crate::error_line::error_line(&error)
+    });
+    Ok(Summary { error, ..summary })
 }
 
 /// Returns once every bar the coordinator accepted is written or dead-lettered.

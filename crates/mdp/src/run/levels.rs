@@ -2,6 +2,8 @@
 //! summary.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use core_contracts::BackpressureLevel;
@@ -53,18 +55,23 @@ impl LevelCounts {
 }
 
 /// Subscribes to `bus` and counts its events until the bus closes; times are taken from now.
-pub fn count_levels(bus: &FeedbackBus) -> JoinHandle<LevelCounts> {
+/// The hard episodes so far are also kept in the returned counter, for the progress line.
+pub fn count_levels(bus: &FeedbackBus) -> (JoinHandle<LevelCounts>, Arc<AtomicU64>) {
     let mut subscription = bus.subscribe("summary");
     let started = Instant::now();
-    tokio::spawn(async move {
+    let episodes = Arc::new(AtomicU64::new(0));
+    let live = Arc::clone(&episodes);
+    let task = tokio::spawn(async move {
         let mut counts = LevelCounts::new();
         let mut last = None;
         while let Some(event) = subscription.recv().await {
             counts.count(last, event.level, started.elapsed());
+            live.store(counts.hard_episodes, Ordering::Relaxed);
             last = Some(event.level);
         }
         counts
-    })
+    });
+    (task, episodes)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! The progress line of `mdp run`: bars/s written, queue depth, level and rate scale, on
+//! The progress line of `mdp run`: bars/s written (smoothed over about two seconds), queue
+//! depth, level, rate scale, hard episodes so far and the time spent at each scale, on
 //! stderr, redrawn four times a second on a terminal and logged every two seconds otherwise.
 //! It also samples the queue depth for the summary: its peak and its distribution.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pipeline::service::ScaleRecorder;
@@ -13,10 +15,90 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::DepthHistogram;
+use super::summary::{plural, scale_times};
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 const TTY_EVERY: u32 = 5;
 const LOG_EVERY: u32 = 40;
+/// Time constant of the smoothed rate, in seconds.
+const RATE_SMOOTHING_SECS: f64 = 2.0;
+/// Scales shown on the progress line.
+const SHOWN_SCALES: usize = 3;
+
+/// A rate smoothed exponentially over `tau` seconds: readings of a count at arbitrary
+/// times (the caller's clock) give a figure that does not swing between 0 and the burst
+/// rate when bars are written in batches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmoothedRate {
+    tau: f64,
+    last: Option<(f64, u64)>,
+    value: f64,
+}
+
+impl SmoothedRate {
+    /// A rate smoothed over `tau` seconds.
+    pub fn new(tau: f64) -> Self {
+        Self {
+            tau,
+            last: None,
+            value: 0.0,
+        }
+    }
+
+    /// Takes the count `count` at `at` seconds and returns the smoothed rate.
+    pub fn update(&mut self, at: f64, count: u64) -> f64 {
+        if let Some((then, before)) = self.last {
+            let dt = at - then;
+            if dt > 0.0 {
+                let instant = count.saturating_sub(before) as f64 / dt;
+                let alpha = 1.0 - (-dt / self.tau).exp();
+                self.value += alpha * (instant - self.value);
+            }
+        }
+        self.last = Some((at, count));
+        self.value
+    }
+}
+
+/// What one progress line shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// Seconds since the start.
+    pub elapsed: f64,
+    /// Smoothed bars written per second.
+    pub rate: f64,
+    /// Bars written so far.
+    pub written: u64,
+    /// Bars in the queue.
+    pub queue: usize,
+    /// The queue's capacity.
+    pub capacity: usize,
+    /// The store's level.
+    pub level: &'static str,
+    /// The pipeline's rate scale.
+    pub scale: f64,
+    /// Times the store turned hard so far.
+    pub hard_episodes: u64,
+    /// The scales held longest so far and for how long.
+    pub at_scale: String,
+}
+
+/// The line of `frame`.
+pub fn render(frame: &Frame) -> String {
+    format!(
+        "[{:>6.1}s] {:>9.0} bars/s  written {:>10}  queue {:>6}/{}  level {:<4}  scale {:.2}  \
+         {}  at scale {}",
+        frame.elapsed,
+        frame.rate,
+        frame.written,
+        frame.queue,
+        frame.capacity,
+        frame.level,
+        frame.scale,
+        plural(frame.hard_episodes, "hard episode", "hard episodes"),
+        frame.at_scale,
+    )
+}
 
 /// The progress task, which returns the depths it sampled.
 #[derive(Debug)]
@@ -26,18 +108,31 @@ pub struct Progress {
     capacity: usize,
 }
 
+/// What the progress task reads.
+struct Sources {
+    coordinator: WriteCoordinator,
+    recorder: Arc<ScaleRecorder>,
+    hard_episodes: Arc<AtomicU64>,
+}
+
 impl Progress {
-    /// Starts sampling `coordinator` and `recorder`; draws only when `draw` is set.
-    pub fn start(coordinator: WriteCoordinator, recorder: Arc<ScaleRecorder>, draw: bool) -> Self {
+    /// Starts sampling `coordinator`, `recorder` and the hard episodes counted so far; draws
+    /// only when `draw` is set.
+    pub fn start(
+        coordinator: WriteCoordinator,
+        recorder: Arc<ScaleRecorder>,
+        hard_episodes: Arc<AtomicU64>,
+        draw: bool,
+    ) -> Self {
         let stop = CancellationToken::new();
         let capacity = coordinator.config().capacity.get();
         let tty = std::io::stderr().is_terminal();
-        let task = tokio::spawn(run(
+        let sources = Sources {
             coordinator,
             recorder,
-            stop.clone(),
-            draw.then_some(tty),
-        ));
+            hard_episodes,
+        };
+        let task = tokio::spawn(run(sources, stop.clone(), draw.then_some(tty)));
         Self {
             task,
             stop,
@@ -55,17 +150,13 @@ impl Progress {
     }
 }
 
-async fn run(
-    coordinator: WriteCoordinator,
-    recorder: Arc<ScaleRecorder>,
-    stop: CancellationToken,
-    draw: Option<bool>,
-) -> DepthHistogram {
+async fn run(sources: Sources, stop: CancellationToken, draw: Option<bool>) -> DepthHistogram {
+    let coordinator = &sources.coordinator;
     let mut depths = DepthHistogram::new(coordinator.config().capacity.get());
     let mut ticker = tokio::time::interval(SAMPLE_EVERY);
     let mut ticks = 0u32;
     let started = Instant::now();
-    let mut last = (Instant::now(), 0u64);
+    let mut rate = SmoothedRate::new(RATE_SMOOTHING_SECS);
     loop {
         tokio::select! {
             () = stop.cancelled() => break,
@@ -73,26 +164,27 @@ async fn run(
         }
         depths.record(coordinator.queue_depth());
         ticks += 1;
+        let elapsed = started.elapsed().as_secs_f64();
+        let written = coordinator.stats().written;
+        let smoothed = rate.update(elapsed, written);
         let Some(tty) = draw else { continue };
         let every = if tty { TTY_EVERY } else { LOG_EVERY };
         if !ticks.is_multiple_of(every) {
             continue;
         }
-        let written = coordinator.stats().written;
-        let secs = last.0.elapsed().as_secs_f64().max(1e-9);
-        let rate = (written - last.1) as f64 / secs;
-        last = (Instant::now(), written);
-        let (scale, _) = recorder.current();
-        let line = format!(
-            "[{:>6.1}s] {:>9.0} bars/s  written {:>10}  queue {:>6}/{}  level {:<4}  scale {:.2}",
-            started.elapsed().as_secs_f64(),
-            rate,
+        let (scale, _) = sources.recorder.current();
+        let (spent, _) = sources.recorder.spent();
+        let line = render(&Frame {
+            elapsed,
+            rate: smoothed,
             written,
-            coordinator.queue_depth(),
-            coordinator.config().capacity,
-            coordinator.current_level().as_str(),
+            queue: coordinator.queue_depth(),
+            capacity: coordinator.config().capacity.get(),
+            level: coordinator.current_level().as_str(),
             scale,
-        );
+            hard_episodes: sources.hard_episodes.load(Ordering::Relaxed),
+            at_scale: scale_times(&spent, SHOWN_SCALES, 1),
+        });
         let mut err = std::io::stderr().lock();
         let _ = if tty {
             write!(err, "\r\x1b[2K{line}")
@@ -105,4 +197,79 @@ async fn run(
         let _ = write!(std::io::stderr(), "\r\x1b[2K");
     }
     depths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batched_writes_give_a_steady_rate_not_a_swing() {
+        // 200 bars/s written in batches of 100 every half second, read every 50 ms.
+        let mut rate = SmoothedRate::new(RATE_SMOOTHING_SECS);
+        let mut shown = Vec::new();
+        for tick in 0..=400u32 {
+            let at = f64::from(tick) * 0.05;
+            let written = u64::from(tick / 10) * 100;
+            let value = rate.update(at, written);
+            if at >= 10.0 && tick.is_multiple_of(5) {
+                shown.push(value);
+            }
+        }
+        let (low, high) = shown
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+        assert!(
+            low > 150.0 && high < 250.0,
+            "shown between {low:.0} and {high:.0}"
+        );
+    }
+
+    #[test]
+    fn the_smoothed_rate_follows_a_change_within_a_few_seconds() {
+        let mut rate = SmoothedRate::new(RATE_SMOOTHING_SECS);
+        let mut written = 0u64;
+        let mut value = 0.0;
+        for tick in 1..=200u32 {
+            written += if tick <= 100 { 50 } else { 5 };
+            value = rate.update(f64::from(tick) * 0.05, written);
+            if tick == 100 {
+                assert!((value - 1000.0).abs() < 100.0, "{value}");
+            }
+        }
+        assert!(
+            value < 250.0,
+            "five seconds after the drop to 100 bars/s: {value}"
+        );
+        assert_eq!(
+            rate.update(10.0, written),
+            value,
+            "no time passed: unchanged"
+        );
+    }
+
+    #[test]
+    fn a_frame_renders_as_one_line_with_episodes_and_time_at_scale() {
+        let frame = Frame {
+            elapsed: 12.31,
+            rate: 1234.4,
+            written: 15_000,
+            queue: 420,
+            capacity: 1000,
+            level: "soft",
+            scale: 0.5,
+            hard_episodes: 1,
+            at_scale: "1.00: 8.1 s, 0.50: 3.0 s".to_owned(),
+        };
+        assert_eq!(
+            render(&frame),
+            "[  12.3s]      1234 bars/s  written      15000  queue    420/1000  level soft  \
+             scale 0.50  1 hard episode  at scale 1.00: 8.1 s, 0.50: 3.0 s"
+        );
+        let frame = Frame {
+            hard_episodes: 3,
+            ..frame
+        };
+        assert!(render(&frame).contains(" 3 hard episodes "));
+    }
 }

@@ -8,7 +8,8 @@ use serde::Serialize;
 /// What a run did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
-    /// Why the run ended: `bars`, `duration`, `end_of_source`, a signal name or `error`.
+    /// Why the run ended: `bars`, `duration`, `end_of_source`, a signal name or `error` (the
+    /// text summary says it in words).
     pub ended_by: String,
     /// Wall time in seconds.
     pub seconds: f64,
@@ -48,6 +49,36 @@ pub struct Summary {
     pub sink: String,
     /// The dead-letter file.
     pub dead_letter_file: String,
+    /// Bad CSV rows left out (`--on-bad-row skip`).
+    pub bad_rows_skipped: u64,
+    /// Bad CSV rows kept in the bad-rows file (`--on-bad-row dead-letter`).
+    pub bad_rows_dead_lettered: u64,
+    /// The bad-rows file.
+    pub bad_rows_file: String,
+    /// Why the run failed, if it did (`null` otherwise): the bars before the failure are
+    /// written and counted above all the same.
+    pub error: Option<String>,
+}
+
+/// `1 bar`, `2 bars`: `n` and the noun in the number it takes.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Why a run ended, in words, from its code (`bars`, `duration`, `end_of_source`, `error`
+/// or a signal name).
+pub fn ended_by_words(code: &str) -> String {
+    match code {
+        "bars" => "reaching the --bars limit".to_owned(),
+        "duration" => "its duration running out".to_owned(),
+        "end_of_source" => "the end of the source".to_owned(),
+        "error" => "an error".to_owned(),
+        signal => signal.to_owned(),
+    }
 }
 
 impl fmt::Display for Summary {
@@ -55,7 +86,8 @@ impl fmt::Display for Summary {
         writeln!(
             f,
             "mdp run: {:.1} s, ended by {}",
-            self.seconds, self.ended_by
+            self.seconds,
+            ended_by_words(&self.ended_by)
         )?;
         writeln!(f, "  bars offered       {:>12}", self.offered)?;
         writeln!(
@@ -70,6 +102,16 @@ impl fmt::Display for Summary {
         )?;
         writeln!(f, "  bars dead-lettered {:>12}", self.dead_lettered)?;
         writeln!(f, "  bars dropped       {:>12}", self.dropped)?;
+        if self.bad_rows_skipped > 0 {
+            writeln!(f, "  bad rows skipped   {:>12}", self.bad_rows_skipped)?;
+        }
+        if self.bad_rows_dead_lettered > 0 {
+            writeln!(
+                f,
+                "  bad rows kept      {:>12}  (in {})",
+                self.bad_rows_dead_lettered, self.bad_rows_file
+            )?;
+        }
         writeln!(
             f,
             "  queue peak         {:>12}  (p99 {}, capacity {})",
@@ -92,9 +134,9 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "  time at rate scale {}  ({} adjustments)",
-            scale_times(&self.seconds_at_scale),
-            self.rate_adjustments
+            "  time at rate scale {}  ({})",
+            scale_times(&self.seconds_at_scale, SHOWN_SCALES, 2),
+            plural(self.rate_adjustments, "adjustment", "adjustments")
         )?;
         if self.dead_lettered > 0 {
             writeln!(
@@ -103,6 +145,9 @@ impl fmt::Display for Summary {
                 self.dead_letter_file
             )?;
         }
+        if let Some(error) = &self.error {
+            writeln!(f, "  stopped by         {error}")?;
+        }
         Ok(())
     }
 }
@@ -110,22 +155,26 @@ impl fmt::Display for Summary {
 /// Scales shown in the text summary at most; the JSON keeps them all.
 const SHOWN_SCALES: usize = 4;
 
-/// `1.00: 0.49 s, 0.50: 2.14 s`: the scales the run spent most time at, highest scale
-/// first, and how many more there were (adaptive mode visits many).
-fn scale_times(seconds_at_scale: &BTreeMap<String, f64>) -> String {
+/// `1.00: 0.49 s, 0.50: 2.14 s`: the `shown` scales held longest, highest scale first, the
+/// seconds with `decimals` digits, and how many more there were (adaptive mode visits many).
+pub fn scale_times(
+    seconds_at_scale: &BTreeMap<String, f64>,
+    shown: usize,
+    decimals: usize,
+) -> String {
     let mut longest: Vec<(&String, &f64)> = seconds_at_scale.iter().collect();
     longest.sort_by(|a, b| b.1.total_cmp(a.1));
-    let more = longest.len().saturating_sub(SHOWN_SCALES);
-    longest.truncate(SHOWN_SCALES);
+    let more = longest.len().saturating_sub(shown);
+    longest.truncate(shown);
     longest.sort_by(|a, b| b.0.cmp(a.0));
-    let mut shown: Vec<String> = longest
+    let mut parts: Vec<String> = longest
         .iter()
-        .map(|(scale, secs)| format!("{scale}: {secs:.2} s"))
+        .map(|(scale, secs)| format!("{scale}: {secs:.decimals$} s"))
         .collect();
     if more > 0 {
-        shown.push(format!("{more} more"));
+        parts.push(format!("{more} more"));
     }
-    shown.join(", ")
+    parts.join(", ")
 }
 
 #[cfg(test)]
@@ -139,15 +188,43 @@ mod tests {
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
         assert_eq!(
-            scale_times(&times),
+            scale_times(&times, SHOWN_SCALES, 2),
             "1.00: 0.50 s, 0.50: 2.00 s, 0.00: 7.00 s"
         );
         let many: BTreeMap<String, f64> = (1..=7)
             .map(|i| (format!("0.{i:02}"), f64::from(i)))
             .collect();
         assert_eq!(
-            scale_times(&many),
+            scale_times(&many, SHOWN_SCALES, 2),
             "0.07: 7.00 s, 0.06: 6.00 s, 0.05: 5.00 s, 0.04: 4.00 s, 3 more"
         );
+    }
+}
+
+#[cfg(test)]
+mod words {
+    use super::*;
+
+    #[test]
+    fn counts_take_their_plural_and_codes_become_words() {
+        assert_eq!(plural(1, "adjustment", "adjustments"), "1 adjustment");
+        assert_eq!(plural(0, "adjustment", "adjustments"), "0 adjustments");
+        assert_eq!(plural(7, "adjustment", "adjustments"), "7 adjustments");
+        assert_eq!(ended_by_words("end_of_source"), "the end of the source");
+        assert_eq!(ended_by_words("SIGINT"), "SIGINT");
+        let summary = Summary {
+            ended_by: "end_of_source".to_owned(),
+            rate_adjustments: 1,
+            error: Some("line 3: ts: premature end of input".to_owned()),
+            ..Summary::default()
+        };
+        let text = summary.to_string();
+        assert!(
+            text.starts_with("mdp run: 0.0 s, ended by the end of the source\n"),
+            "{text}"
+        );
+        assert!(text.contains("(1 adjustment)"), "{text}");
+        assert!(text.contains("stopped by         line 3: ts:"), "{text}");
+        assert!(!text.contains("end_of_source"), "{text}");
     }
 }

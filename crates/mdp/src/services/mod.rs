@@ -3,10 +3,11 @@
 //! `{ns}.marketdata.bars`, `mdp store` instances each run a
 //! [`StoreService`](::store::service::StoreService) of the consumer group `store` on it, and
 //! feedback travels back on `{ns}.telemetry.feedback`. This module is their command line:
-//! settings, sink, HTTP and signals.
+//! settings, sink, HTTP, the periodic log summary and signals.
 
 mod pipeline;
 mod store;
+pub mod summary;
 
 pub use pipeline::run_pipeline;
 pub use store::run_store;

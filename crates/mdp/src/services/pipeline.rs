@@ -1,6 +1,7 @@
 //! `mdp pipeline`: a [`PipelineService`] on the source the flags name, with its HTTP
-//! endpoints (/metrics, health, readiness once a store is known) and the signals; stops on
-//! SIGINT/SIGTERM or after `--bars`/`--duration`/the end of the CSV file.
+//! endpoints (/metrics, health, readiness once a store is known), a periodic summary in the
+//! log and the signals; stops on SIGINT/SIGTERM or after `--bars`/`--duration`/the end of
+//! the CSV file.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +12,11 @@ use pipeline::service::PipelineService;
 use pulse::CancellationToken;
 use store::http::{HttpState, router};
 
-use crate::cli::PipelineArgs;
+use super::summary::{self, Reading, Service};
+use crate::cli::{PipelineArgs, summary_period};
 use crate::source::SourcePlan;
-use crate::telemetry::Metrics;
-use crate::wiring::open_pulse;
+use crate::telemetry::{Metrics, Role};
+use crate::wiring::{BusUser, open_pulse, prime_metrics};
 use crate::{http, shutdown};
 
 /// Runs the pipeline service until it is done or told to stop; after that, winding down
@@ -38,7 +40,12 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         .transpose()?;
 
     let metrics = Metrics::default();
-    let pulse = open_pulse(args.bus, metrics.pulse.clone()).await?;
+    let pulse = open_pulse(
+        args.bus,
+        metrics.pulse.clone(),
+        BusUser::Shared("mdp pipeline"),
+    )
+    .await?;
     let mut builder = PipelineService::builder(settings, pulse.clone())
         .metrics(metrics.pipeline.clone())
         .publish_metrics(metrics.publish.clone());
@@ -57,9 +64,43 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         }
     };
 
+    let serving = CancellationToken::new();
+    let serving_summary = serving.clone();
+    prime_metrics(
+        &pulse,
+        &[pulse::stream::BARS, pulse::stream::RATE_ADJUSTMENT],
+    )
+    .await;
     let handler = service.handler();
+    let (recorder, summary_handler, published) = (
+        service.recorder(),
+        service.handler(),
+        metrics.publish.published.clone(),
+    );
+    let summaries = summary::spawn(
+        Service::Pipeline,
+        summary_period(args.log_summary_every),
+        move || {
+            let (recorder, handler, published) = (
+                Arc::clone(&recorder),
+                Arc::clone(&summary_handler),
+                published.clone(),
+            );
+            async move {
+                let (scale, level) = recorder.current();
+                Reading {
+                    bars: published.get(),
+                    level: level.as_str(),
+                    scale: Some(scale),
+                    backlog: Some(handler.backlog().await),
+                    queue: None,
+                }
+            }
+        },
+        serving_summary.clone(),
+    );
     let state = HttpState::new("pipeline", env!("CARGO_PKG_VERSION"))
-        .with_metrics(metrics.registry())
+        .with_metrics(metrics.registry(Role::Pipeline))
         .with_readiness(
             "bus",
             Arc::new(move || {
@@ -75,8 +116,8 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
             }),
         )
         .with_components(Arc::new(service.health_fn()));
-    let serving = CancellationToken::new();
-    let (addr, server) = match http::serve(router(state), args.port, serving.clone()).await {
+    let addr = http::service_addr(args.listen, args.port);
+    let (addr, server) = match http::serve(router(state), addr, serving.clone()).await {
         Ok(serving) => serving,
         Err(error) => {
             service.stop(grace).await;
@@ -103,11 +144,14 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
     };
     // Winding down, the service and the HTTP server together, takes at most `grace`.
     let wind_down_by = tokio::time::Instant::now() + grace;
+    if let Some(summaries) = summaries {
+        summaries.abort();
+    }
     let published = service.stop(grace).await;
     serving.cancel();
     if tokio::time::timeout_at(wind_down_by, server).await.is_err() {
         tracing::warn!(
-            ?grace,
+            grace_s = grace.as_secs_f64(),
             "pipeline shutdown took longer than the grace period"
         );
     }

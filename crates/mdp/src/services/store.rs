@@ -1,20 +1,22 @@
 //! `mdp store`: one [`StoreService`] of the group `store` on the bars stream, with the sink
 //! the flags and environment name, its HTTP endpoints (`POST /admin/pause|resume` behind
-//! `ADMIN_TOKEN`) and the signals: SIGINT/SIGTERM drain it for at most the grace period;
-//! what could not be written in time stays pending on the bus (redelivered to another store)
-//! and is counted in the last log line and the exit status.
+//! `ADMIN_TOKEN`), a periodic summary in the log and the signals: SIGINT/SIGTERM drain it
+//! for at most the grace period; what could not be written in time stays pending on the bus
+//! (redelivered to another store) and is counted in the last log line and the exit status.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use pulse::CancellationToken;
+use pulse::stream::{BARS, STORE_GROUP};
 use store::config::StoreSettings;
 use store::http::router;
 use store::service::{StoreService, unique_name};
 
-use crate::cli::StoreArgs;
-use crate::telemetry::Metrics;
-use crate::wiring::open_pulse;
+use super::summary::{self, Reading, Service};
+use crate::cli::{StoreArgs, summary_period};
+use crate::telemetry::{Metrics, Role};
+use crate::wiring::{BusUser, open_pulse, prime_metrics};
 use crate::{http, shutdown, sink};
 
 /// Runs the store service until SIGINT/SIGTERM; returns how many bars it held but could not
@@ -24,7 +26,12 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
     let choice =
         sink::SinkChoice::new(args.store.sink.as_deref(), args.store.sink_rate, &settings)?;
     let metrics = Metrics::default();
-    let pulse = open_pulse(args.bus, metrics.pulse.clone()).await?;
+    let pulse = open_pulse(
+        args.bus,
+        metrics.pulse.clone(),
+        BusUser::Shared("mdp store"),
+    )
+    .await?;
     let consumer = args
         .consumer
         .clone()
@@ -36,7 +43,7 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
         .unwrap_or_else(|| consumer.clone());
     let sink = sink::open(&choice, &settings, metrics.sink.clone()).await?;
     let admin = settings.admin_token.is_some();
-    let service = StoreService::builder(settings, sink, pulse)
+    let service = StoreService::builder(settings, sink, pulse.clone())
         .consumer(&consumer)
         .coord_id(&coord_id)
         .dead_letters(&args.store.dead_letter_file)
@@ -45,11 +52,13 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
         .start()
         .await
         .context("cannot start the write coordinator")?;
+    prime_metrics(&pulse, &[pulse::stream::FEEDBACK]).await;
     let state = service
         .http_state("store", env!("CARGO_PKG_VERSION"))
-        .with_metrics(metrics.registry());
+        .with_metrics(metrics.registry(Role::Store));
     let serving = CancellationToken::new();
-    let (addr, server) = match http::serve(router(state), args.port, serving.clone()).await {
+    let addr = http::service_addr(args.listen, args.port);
+    let (addr, server) = match http::serve(router(state), addr, serving.clone()).await {
         Ok(serving) => serving,
         Err(error) => {
             // Bars may already be in hand: write and acknowledge them before giving up.
@@ -59,8 +68,35 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
     };
     tracing::info!(%addr, consumer, coord_id, sink = %choice.url, admin, "store started");
 
+    let coordinator = service.coordinator().clone();
+    let summaries = summary::spawn(
+        Service::Store,
+        summary_period(args.log_summary_every),
+        move || {
+            let coordinator = coordinator.clone();
+            let pulse = pulse.clone();
+            async move {
+                Reading {
+                    bars: coordinator.stats().written,
+                    level: coordinator.current_level().as_str(),
+                    scale: None,
+                    backlog: pulse
+                        .backlog(BARS, STORE_GROUP)
+                        .await
+                        .ok()
+                        .map(|b| b.total()),
+                    queue: Some(coordinator.queue_depth()),
+                }
+            }
+        },
+        serving.clone(),
+    );
+
     let signal = shutdown::signal().await;
     tracing::info!(signal, "store stopping");
+    if let Some(summaries) = summaries {
+        summaries.abort();
+    }
     let report = service.stop_within(grace).await;
     serving.cancel();
     let _ = server.await;

@@ -29,7 +29,10 @@ impl SinkChoice {
     ) -> anyhow::Result<Self> {
         let url = match flag {
             Some(raw) => DatabaseUrl::parse(raw).map_err(|expected| {
-                anyhow::anyhow!("invalid --sink {raw:?}: expected {expected}")
+                anyhow::anyhow!(
+                    "invalid --sink {:?}: expected {expected}",
+                    store::config::redact_url(raw)
+                )
             })?,
             None => settings.sink.database_url.clone(),
         };
@@ -62,7 +65,8 @@ pub async fn open(
         sink = Arc::new(ThrottledSink::new(sink, rate));
     }
     if let Some(path) = std::env::var_os(FAULT_FILE_VAR).filter(|p| !p.is_empty()) {
-        tracing::warn!(path = ?path, "sink fault switch armed: writes fail while the file exists");
+        tracing::warn!(path = %std::path::Path::new(&path).display(),
+            "sink fault switch armed: writes fail while the file exists");
         sink = Arc::new(FaultSwitchSink::new(sink, path.into()));
     }
     if let Some(list) = std::env::var(REJECT_SYMBOLS_VAR)
@@ -70,8 +74,15 @@ pub async fn open(
         .filter(|l| !l.trim().is_empty())
     {
         let rejecting = RejectingSink::new(sink, &list);
-        tracing::warn!(symbols = ?rejecting.symbols(),
-            "sink rejection list armed: batches with these symbols are dead-lettered");
+        tracing::warn!(
+            symbols = rejecting
+                .symbols()
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
+            "sink rejection list armed: batches with these symbols are dead-lettered"
+        );
         sink = Arc::new(rejecting);
     }
     Ok(sink)
@@ -98,7 +109,8 @@ async fn open_retrying(
             }) if tokio::time::Instant::now() < deadline => {
                 failed += 1;
                 let backoff = policy.backoff(failed, rand::random::<f64>());
-                tracing::warn!(%url, reason, ?backoff, "cannot open the sink yet, retrying");
+                tracing::warn!(%url, reason, retry_in_ms = backoff.as_millis(),
+                    "cannot open the sink yet, retrying");
                 tokio::time::sleep(backoff).await;
             }
             other => return other,

@@ -5,11 +5,11 @@ use pulse::{BackendKind, PulseMetrics};
 
 use super::tail::tail;
 use crate::cli::{DlqCommand, PulseArgs, PulseCommand};
-use crate::wiring::open_pulse;
+use crate::wiring::{BusUser, open_pulse};
 
 /// Runs a `mdp pulse` subcommand against the bus of `PulseConfig::from_env`.
 pub async fn run_pulse(args: PulseArgs) -> anyhow::Result<()> {
-    let pulse = open_pulse(None, PulseMetrics::default()).await?;
+    let pulse = open_pulse(None, PulseMetrics::default(), BusUser::Shared("mdp pulse")).await?;
     match args.command {
         PulseCommand::Tail {
             stream,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use core_contracts::Bar;
-use mdp::cli::PipelineFlags;
+use mdp::cli::{OnBadRow, PipelineFlags};
 use mdp::source::SourcePlan;
 use pipeline::PipelineSettings;
 
@@ -50,6 +50,8 @@ pub fn source_with(n: Option<u64>, csv: Option<&Path>, env: &[(&str, &str)]) -> 
         bars: n,
         duration: None,
         csv: csv.map(Path::to_path_buf),
+        on_bad_row: OnBadRow::Fail,
+        bad_rows_file: "unused-bad-rows.ndjson".into(),
         rate: None,
     };
     let plan = SourcePlan::new(&flags, &settings.source, &settings.feedback.provider_name);

@@ -86,7 +86,7 @@ impl FeedbackConsumer {
             };
             self.reader = None;
             self.report.restarts += 1;
-            tracing::warn!(stream = stream.full(), consumer = self.name, %error, ?backoff,
+            tracing::warn!(stream = stream.full(), consumer = self.name, %error, retry_in_ms = backoff.as_millis(),
                 "feedback consumer reopening after a bus error");
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -133,7 +133,11 @@ impl FeedbackConsumer {
             match self.handler.handle_envelope(&event).await {
                 Ok(outcome) => {
                     self.report.handled += 1;
-                    tracing::debug!(id = event.id, ?outcome, "feedback event handled");
+                    tracing::debug!(
+                        id = event.id,
+                        outcome = outcome.as_str(),
+                        "feedback event handled"
+                    );
                 }
                 Err(error) => {
                     // The level is admitted; applying it is retried by the next event or tick.

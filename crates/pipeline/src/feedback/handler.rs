@@ -34,6 +34,18 @@ pub enum HandleOutcome {
     Ignored(IgnoreReason),
 }
 
+impl HandleOutcome {
+    /// `applied`, `unchanged`, `left` or the reason it was ignored, for logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Applied(_) => "applied",
+            Self::Unchanged => "unchanged",
+            Self::Left => "left",
+            Self::Ignored(reason) => reason.as_str(),
+        }
+    }
+}
+
 /// Why an event was not used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IgnoreReason {
@@ -442,7 +454,17 @@ impl FeedbackHandler {
                 provider: self.provider.clone(),
                 source,
             })?;
-        state.applied = Some(decision.level);
+        let previous = state.applied.replace(decision.level);
+        if previous != Some(decision.level) {
+            tracing::info!(
+                provider = self.provider,
+                level = decision.level.as_str(),
+                from = previous.map_or("none", BackpressureLevel::as_str),
+                scale,
+                cause = decision.cause.as_str(),
+                "pipeline level changed"
+            );
+        }
         state.scale = Some(scale);
         state.cause = Some(decision.cause.as_str());
         self.metrics

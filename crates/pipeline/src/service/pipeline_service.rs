@@ -200,7 +200,7 @@ impl PipelineService {
         self.backlog.abort();
         if tokio::time::timeout(grace, self.side.stop()).await.is_err() {
             tracing::warn!(
-                ?grace,
+                grace_s = grace.as_secs_f64(),
                 "pipeline shutdown took longer than the grace period"
             );
         }

@@ -74,12 +74,24 @@ impl BarSubmitter for BarPublisher {
     async fn submit(&self, bars: Vec<Bar>) -> Result<(), BoxError> {
         let events = self.seal(&bars)?;
         let mut backoff = Duration::from_millis(50);
+        let mut failures = 0u32;
         loop {
             match self.pulse.publish_batch(pulse::stream::BARS, &events).await {
-                Ok(_) => break,
+                Ok(_) => {
+                    if failures > 0 {
+                        tracing::info!(
+                            redis = self.pulse.config().redis_address(),
+                            failures,
+                            "bar publish works again"
+                        );
+                    }
+                    break;
+                }
                 Err(error) => {
                     self.metrics.retries.inc();
-                    tracing::warn!(%error, bars = bars.len(), ?backoff, "bar publish failed, retrying");
+                    failures += 1;
+                    tracing::warn!(%error, bars = bars.len(), retry_in_ms = backoff.as_millis(),
+                        "bar publish failed, retrying");
                     tokio::select! {
                         () = self.shutdown.cancelled() => {
                             return Err(format!("stopped while the bus was failing: {error}").into());

@@ -53,6 +53,7 @@ impl PipelineSide {
             config.refill_rate = rate;
         }
         config.capacity = config.capacity.max(settings.source.batch_size);
+        metrics.prime(&provider);
         let rates = Arc::new(RateCoordinator::with_clock(
             Arc::new(TokioClock::new()),
             metrics.clone(),

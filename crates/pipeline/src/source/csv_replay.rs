@@ -110,7 +110,20 @@ fn row_error(error: &csv::Error, fallback_line: u64) -> SourceError {
     SourceError::MalformedRow {
         line: error.position().map_or(fallback_line, csv::Position::line),
         reason: error.to_string(),
+        row: String::new(),
     }
+}
+
+/// `record` written back as one CSV line (without its line break).
+fn as_csv(record: &csv::StringRecord) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    if writer.write_record(record).is_err() {
+        return String::new();
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches(['\r', '\n'])
+        .to_owned()
 }
 
 impl<R: Read> Iterator for CsvReplay<R> {
@@ -123,7 +136,11 @@ impl<R: Read> Iterator for CsvReplay<R> {
                 let line = self.record.position().map_or(0, csv::Position::line);
                 Some(
                     self.parse_record()
-                        .map_err(|reason| SourceError::MalformedRow { line, reason }),
+                        .map_err(|reason| SourceError::MalformedRow {
+                            line,
+                            reason,
+                            row: as_csv(&self.record),
+                        }),
                 )
             }
             Err(error) => {

@@ -14,6 +14,8 @@ pub enum SourceError {
         line: u64,
         /// What is wrong with it.
         reason: String,
+        /// The row as CSV (its fields trimmed), or empty when it could not be read as CSV.
+        row: String,
     },
     /// The CSV file could not be read.
     #[error("cannot read bars: {0}")]

@@ -34,6 +34,16 @@ pub enum FailOutcome {
     },
 }
 
+impl FailOutcome {
+    /// `redelivered` or `dead_lettered`, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Redelivered { .. } => "redelivered",
+            Self::DeadLettered { .. } => "dead_lettered",
+        }
+    }
+}
+
 /// The operations of an event bus over raw entries, identical in meaning on every backend.
 ///
 /// `key` is a stream's backend key ([`StreamName::key`](crate::StreamName::key)); the

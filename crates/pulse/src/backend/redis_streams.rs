@@ -18,7 +18,7 @@ use redis::{Client, Script, Value};
 use super::entry::{self, DeadLetter, Fields, RawEntry};
 use super::retention::{self, Backlog, EntryId, GroupPosition};
 use super::{EventBus, FailOutcome, FailPolicy, StreamReader};
-use crate::config::redact_url;
+use crate::config::{redact_url, redis_address};
 use crate::{BusError, PulseConfig, Retention};
 
 mod reader;
@@ -181,9 +181,19 @@ where
     F: Future<Output = redis::RedisResult<T>>,
 {
     match tokio::time::timeout(COMMAND_TIMEOUT, fut).await {
-        Ok(result) => result.map_err(BusError::from),
+        Ok(result) => result.map_err(|error| match BusError::from(error) {
+            BusError::Unavailable(e) => {
+                BusError::Unavailable(format!("{what} on {}: {e}", redis_address(url)))
+            }
+            BusError::Command(e) => {
+                BusError::Command(format!("{what} on {}: {e}", redis_address(url)))
+            }
+            other => other,
+        }),
         Err(_) => Err(BusError::Unavailable(format!(
-            "{what} on {url} timed out after {COMMAND_TIMEOUT:?}"
+            "{what} on {} timed out after {} s",
+            redis_address(url),
+            COMMAND_TIMEOUT.as_secs_f64()
         ))),
     }
 }

@@ -141,6 +141,7 @@ impl CoordinatorBuilder {
         let bus = self.bus.unwrap_or_default();
         let metrics = self.metrics.unwrap_or_default();
         let coord_id = config.coord_id.clone();
+        metrics.prime(&coord_id, config.workers.get());
         let sequence = Sequence::from_unix_seconds(clock.unix_seconds());
         let revisions = RevisionGenerator::new(Arc::clone(&clock));
         let emitter = Arc::new(FeedbackEmitter::new(

@@ -8,13 +8,13 @@
 //! (OK unless the queue is itself above its watermarks or the other fault persists).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use core_contracts::{BackpressureLevel, Clock, FeedbackEvent};
 
 use crate::feedback::FeedbackBus;
 use crate::queue::{QueueSignal, Sequence};
-use crate::telemetry::{CoordinatorMetrics, LevelLabels};
+use crate::telemetry::{CoordLabels, CoordinatorMetrics, LevelLabels};
 
 /// Reason of the HARD event emitted when the breaker opens.
 pub const REASON_CIRCUIT_OPEN: &str = "circuit_open";
@@ -37,6 +37,8 @@ pub(crate) struct FeedbackEmitter {
     circuit_open: AtomicBool,
     /// Workers whose dead-letter append is failing now.
     dead_letter_failing: AtomicUsize,
+    /// The level last announced (`u8::MAX` before the first event).
+    announced: AtomicU8,
 }
 
 impl FeedbackEmitter {
@@ -57,6 +59,7 @@ impl FeedbackEmitter {
             sequence,
             circuit_open: AtomicBool::new(false),
             dead_letter_failing: AtomicUsize::new(0),
+            announced: AtomicU8::new(u8::MAX),
         }
     }
 
@@ -178,7 +181,29 @@ impl FeedbackEmitter {
                 level: level.as_str(),
             })
             .inc();
-        tracing::debug!(coord_id = %self.coord_id, %level, reason, size, seq, "feedback");
+        self.metrics
+            .backpressure_level
+            .get_or_create(&CoordLabels {
+                coord_id: self.coord_id.clone(),
+            })
+            .set(i64::from(level_code(level)));
+        let before = self.announced.swap(level_code(level), Ordering::AcqRel);
+        if before != level_code(level) && !(before == u8::MAX && level == BackpressureLevel::Ok) {
+            tracing::info!(coord_id = %self.coord_id, level = level.as_str(), reason, size,
+                capacity = self.capacity, "store level changed");
+        } else {
+            tracing::debug!(coord_id = %self.coord_id, level = level.as_str(), reason, size, seq,
+                "feedback");
+        }
         self.bus.publish(self.event(level, reason, size, seq));
+    }
+}
+
+/// The gauge value of `level`: 0 ok, 1 soft, 2 hard.
+fn level_code(level: BackpressureLevel) -> u8 {
+    match level {
+        BackpressureLevel::Ok => 0,
+        BackpressureLevel::Soft => 1,
+        BackpressureLevel::Hard => 2,
     }
 }

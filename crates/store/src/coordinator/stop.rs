@@ -151,7 +151,11 @@ impl WriteCoordinator {
         inner.bus.unregister_source(&shared.coord_id);
         inner.depth.set(inner.queue.len() as i64);
         let stats = shared.counters.snapshot();
-        tracing::info!(coord_id = %shared.coord_id, ?stats, ?grace, ?leftover, "coordinator stopped");
+        tracing::info!(coord_id = %shared.coord_id, submitted = stats.submitted,
+            written = stats.written, dead_lettered = stats.dead_lettered, dropped = stats.dropped,
+            lost = stats.lost, abandoned = stats.abandoned,
+            grace_s = grace.map_or(-1.0, |g| g.as_secs_f64()),
+            "coordinator stopped");
         *stopped = Some(stats);
         stats
     }

@@ -140,7 +140,7 @@ impl WorkerShared {
                     }
                     let wait = self.retry.backoff(failures, rand::random::<f64>());
                     tracing::error!(coord_id = %self.coord_id, error = %e, bars = part.0.len(),
-                        failures, ?wait, "cannot append to the dead-letter file, retrying");
+                        failures, retry_in_ms = wait.as_millis(), "cannot append to the dead-letter file, retrying");
                     if self.pause(wait).await.is_err() {
                         break Err(Stopped);
                     }
@@ -378,7 +378,7 @@ impl Worker {
             permit.failure();
             let wait = s.retry.backoff(attempts, rand::random::<f64>());
             tracing::debug!(coord_id = %s.coord_id, worker = self.worker_id, attempts,
-                %error, ?wait, "sink write failed, retrying");
+                %error, retry_in_ms = wait.as_millis(), "sink write failed, retrying");
             let since = failing.map_or_else(|| s.clock.elapsed(), |(since, _)| since);
             failing = Some((since, error));
             s.pause(wait).await?;

@@ -21,7 +21,12 @@ pub(super) async fn run(
     action: ControlAction,
 ) -> (StatusCode, Json<ControlResult>) {
     let result = actions.control(action).await;
-    tracing::info!(?action, status = ?result.status, detail = ?result.detail, "admin action");
+    tracing::info!(
+        action = action.as_str(),
+        ok = result.status == ControlStatus::Ok,
+        detail = result.detail.as_deref().unwrap_or(""),
+        "admin action"
+    );
     let code = match result.status {
         ControlStatus::Ok => StatusCode::OK,
         ControlStatus::Error => StatusCode::INTERNAL_SERVER_ERROR,

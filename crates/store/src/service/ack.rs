@@ -74,7 +74,13 @@ pub fn spawn_acker(
     give_up: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let key = pulse.stream(pulse::stream::BARS).key().to_owned();
+        let stream = pulse.stream(pulse::stream::BARS);
+        let key = stream.key().to_owned();
+        // The bars consumed, by what became of them: written (success) or kept in the
+        // dead-letter file (error).
+        let consumed = pulse
+            .metrics()
+            .consume_counters(stream.label(), pulse.config().track.as_str());
         let mut batches = Vec::new();
         let mut last_trim: Option<tokio::time::Instant> = None;
         loop {
@@ -96,6 +102,8 @@ pub fn spawn_acker(
             if !ids.is_empty() && ack(&pulse, &key, &ids, &give_up).await {
                 counters.acked.inc_by(ids.len() as u64);
                 counters.dead_lettered.inc_by(dead_lettered as u64);
+                consumed.success.inc_by((ids.len() - dead_lettered) as u64);
+                consumed.error.inc_by(dead_lettered as u64);
                 if last_trim.is_none_or(|t| t.elapsed() >= TRIM_EVERY) {
                     last_trim = Some(tokio::time::Instant::now());
                     trim(&pulse).await;
@@ -123,7 +131,8 @@ async fn ack(pulse: &Pulse, key: &str, ids: &[String], give_up: &CancellationTok
         match pulse.backend().ack(key, STORE_GROUP, ids).await {
             Ok(()) => return true,
             Err(error) => {
-                tracing::warn!(%error, entries = ids.len(), ?backoff, "ack failed, retrying");
+                tracing::warn!(%error, entries = ids.len(), retry_in_ms = backoff.as_millis(),
+                    "ack failed, retrying");
                 tokio::select! {
                     () = give_up.cancelled() => return false,
                     () = tokio::time::sleep(backoff) => {}

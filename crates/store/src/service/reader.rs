@@ -70,6 +70,7 @@ impl Reader {
     /// them on resume).
     pub async fn run(self, stop: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
+        let mut failing = false;
         loop {
             self.gate.wait_open(&stop).await;
             if stop.is_cancelled() {
@@ -80,14 +81,16 @@ impl Reader {
                 .subscribe::<Bar>(pulse::stream::BARS, STORE_GROUP, &self.consumer)
                 .await
             {
-                Ok(mut sub) => match self.read(&mut sub, &stop, &mut backoff).await {
+                Ok(mut sub) => match self.read(&mut sub, &stop, &mut backoff, &mut failing).await {
                     Ok(Left::Stopped) => return,
                     Ok(Left::Paused) => continue,
                     Err(error) => error,
                 },
                 Err(error) => error,
             };
-            tracing::warn!(%error, ?backoff, "bar consumer restarting after a bus error");
+            failing = true;
+            tracing::warn!(%error, retry_in_ms = backoff.as_millis(),
+                "bar consumer restarting after a bus error");
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = self.gate.pause_requested() => {}
@@ -102,6 +105,7 @@ impl Reader {
         sub: &mut Subscription<Bar>,
         stop: &CancellationToken,
         backoff: &mut Duration,
+        failing: &mut bool,
     ) -> Result<Left, pulse::BusError> {
         loop {
             let next = tokio::select! {
@@ -110,6 +114,12 @@ impl Reader {
                 () = self.gate.pause_requested() => return Ok(Left::Paused),
                 next = sub.try_next_batch() => next?,
             };
+            if std::mem::take(failing) {
+                tracing::info!(
+                    redis = self.pulse.config().redis_address(),
+                    "bars stream readable again"
+                );
+            }
             if next.is_empty() {
                 continue;
             }

@@ -19,6 +19,10 @@ use crate::feedback::{AttachedSubscriber, FeedbackBus};
 use crate::pulse::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
 use crate::sink::Sink;
 use crate::telemetry::CoordinatorMetrics;
+use crate::webhook::WebhookBroadcaster;
+
+/// Longest the stop waits for the webhook to deliver the last events.
+const WEBHOOK_LAST_EVENTS: Duration = Duration::from_secs(5);
 
 /// The running store side.
 pub struct StoreSide {
@@ -29,6 +33,8 @@ pub struct StoreSide {
     /// The sink it writes to.
     pub sink: Arc<dyn Sink>,
     publisher: AttachedSubscriber,
+    /// The feedback webhook (`MDS_FB_ENABLE_HTTP_BROADCAST`), when enabled.
+    webhook: Option<AttachedSubscriber>,
     goodbye: Arc<PulseFeedbackPublisher>,
     heartbeat: JoinHandle<()>,
     reports: Option<JoinHandle<()>>,
@@ -138,6 +144,18 @@ impl StoreSide {
             builder = builder.on_outcome(on_outcome);
         }
         let coordinator = builder.start()?;
+        let webhook = match &settings.feedback.webhook {
+            Some(hook) => {
+                let broadcaster = WebhookBroadcaster::new(hook.clone())
+                    .map_err(|e| CoordinatorError::InvalidConfig(e.to_string()))?;
+                tracing::info!(
+                    endpoint = %crate::config::redact_url(&hook.endpoint),
+                    "feedback webhook attached"
+                );
+                Some(feedback.attach("webhook", Arc::new(broadcaster)))
+            }
+            None => None,
+        };
         let publisher = Arc::new(PulseFeedbackPublisher::new(pulse));
         let attached = feedback.attach("pulse", publisher.clone());
         let heartbeat = spawn_heartbeat(
@@ -155,6 +173,7 @@ impl StoreSide {
             feedback,
             sink,
             publisher: attached,
+            webhook,
             goodbye: Arc::clone(&publisher),
             heartbeat,
             reports,
@@ -173,6 +192,13 @@ impl StoreSide {
         }
         self.feedback.close();
         self.publisher.join().await;
+        if let Some(webhook) = self.webhook
+            && tokio::time::timeout(WEBHOOK_LAST_EVENTS, webhook.join())
+                .await
+                .is_err()
+        {
+            tracing::warn!("the feedback webhook did not take the last events in time");
+        }
         let last = self.coordinator.current_event();
         if let Err(error) = self.goodbye.publish_goodbye(last).await {
             tracing::warn!(%error, "cannot say goodbye: pipelines will notice the silence");

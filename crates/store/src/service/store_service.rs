@@ -353,7 +353,7 @@ impl StoreService {
         let deadline = tokio::time::Instant::now() + grace;
         tracing::info!(
             held = self.held.len(),
-            ?grace,
+            grace_s = grace.as_secs_f64(),
             "store stopping: writing what it holds"
         );
         self.reading.cancel();
@@ -377,13 +377,23 @@ impl StoreService {
         let report = ServiceReport::of(stats, &self.counts, &self.metrics, &self.held);
         if report.unwritten > 0 {
             tracing::warn!(
-                ?report,
+                taken = report.taken,
+                redelivered = report.redelivered,
+                acked = report.acked,
+                dead_lettered = report.dead_lettered,
+                unwritten = report.unwritten,
                 "store stopped: {} bars not written, left pending on the bus for another \
                  store of the group",
                 report.unwritten
             );
         } else {
-            tracing::info!(?report, "store stopped: every bar it took is written");
+            tracing::info!(
+                taken = report.taken,
+                redelivered = report.redelivered,
+                acked = report.acked,
+                dead_lettered = report.dead_lettered,
+                "store stopped: every bar it took is written"
+            );
         }
         report
     }

@@ -27,6 +27,7 @@ impl std::fmt::Debug for MeteredSink {
 impl MeteredSink {
     /// Records the writes of `inner` in `metrics`.
     pub fn new(inner: Arc<dyn Sink>, metrics: SinkMetrics) -> Self {
+        metrics.prime(inner.name());
         Self { inner, metrics }
     }
 }
