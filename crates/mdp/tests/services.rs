@@ -84,6 +84,21 @@ fn both_sides_reconnect_after_redis_restarts_and_nothing_is_lost() {
     finish(&mut pipeline);
     all_written(&world, 6000, &[&store]);
     stop(&mut store);
+    // The retries name Redis's address, and the recovery is logged.
+    let url = world.redis.url();
+    let address = url.trim_start_matches("redis://").trim_end_matches("/0");
+    let log = store.log();
+    let retry = log
+        .lines()
+        .find(|l| l.contains("restarting after a bus error"))
+        .unwrap_or_else(|| panic!("the store's reader saw no bus error:\n{log}"));
+    assert!(retry.contains(address), "{retry}");
+    assert!(log.contains("bars stream readable again"), "{log}");
+    let log = pipeline.log();
+    if let Some(failed) = log.lines().find(|l| l.contains("bar publish failed")) {
+        assert!(failed.contains(address), "{failed}");
+        assert!(log.contains("bar publish works again"), "{log}");
+    }
 }
 
 #[test]

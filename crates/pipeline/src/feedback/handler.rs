@@ -462,6 +462,7 @@ impl FeedbackHandler {
                 from = previous.map_or("none", BackpressureLevel::as_str),
                 scale,
                 cause = decision.cause.as_str(),
+                coordinator_id = adjustment.coordinator_id.as_deref().unwrap_or("-"),
                 "pipeline level changed"
             );
         }

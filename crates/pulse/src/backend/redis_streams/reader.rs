@@ -13,6 +13,7 @@ use super::reply::{as_string, parse_entries, parse_read_reply};
 use super::{COMMAND_TIMEOUT, bounded};
 use crate::BusError;
 use crate::backend::{RawEntry, StreamReader};
+use crate::config::redis_address;
 
 /// A reader with its own connection, so its blocking `XREADGROUP` delays nothing else, and
 /// its `XAUTOCLAIM` cursor per stream and group.
@@ -33,10 +34,20 @@ impl RedisReader {
     ) -> Result<Vec<RawEntry>, BusError> {
         let timeout = block + COMMAND_TIMEOUT;
         match tokio::time::timeout(timeout, cmd.query_async::<Value>(&mut self.conn)).await {
-            Ok(reply) => Ok(parse_read_reply(&reply?)),
+            Ok(Ok(reply)) => Ok(parse_read_reply(&reply)),
+            Ok(Err(error)) => Err(match BusError::from(error) {
+                BusError::Unavailable(e) => {
+                    BusError::Unavailable(format!("{what} on {}: {e}", redis_address(&self.url)))
+                }
+                BusError::Command(e) => {
+                    BusError::Command(format!("{what} on {}: {e}", redis_address(&self.url)))
+                }
+                other => other,
+            }),
             Err(_) => Err(BusError::Unavailable(format!(
-                "{what} on {} timed out after {timeout:?}",
-                self.url
+                "{what} on {} timed out after {} s",
+                redis_address(&self.url),
+                timeout.as_secs_f64()
             ))),
         }
     }
