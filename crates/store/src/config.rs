@@ -18,12 +18,15 @@
 //! ```
 
 mod env;
+mod postgres_url;
 mod url;
 
 use std::num::{NonZeroU32, NonZeroUsize};
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use env::{ENV_VARS, RETIRED_VARS};
+pub use postgres_url::{PostgresUrl, SslMode};
 pub use url::{DatabaseUrl, redact_url};
 
 use env::Env;
@@ -175,8 +178,15 @@ pub struct PostgresOptions {
     /// Batches of at least this many bars are written with COPY through a staging table,
     /// smaller ones with a multi-row INSERT (`MDS_PG_COPY_THRESHOLD`, 1000).
     pub copy_threshold: NonZeroUsize,
-    /// Connections kept open; each carries one write at a time (`MDS_PG_POOL_SIZE`, 4).
+    /// Connections in the pool at most; each carries one write at a time, and a write takes
+    /// whichever is free (`MDS_PG_POOL_SIZE`, 4).
     pub pool_size: NonZeroUsize,
+    /// Longest wait for a free connection of the pool, and for a new connection to be made;
+    /// past it the write fails transiently (`MDS_PG_POOL_TIMEOUT_SEC`, 30 s).
+    pub pool_timeout: Duration,
+    /// PEM file of the CA certificates that `sslmode=verify-ca` and `verify-full` trust
+    /// (`MDS_PG_CA_FILE`; the URL's `sslrootcert=` wins); `None`: the system's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The admin bearer token; its `Debug` form never shows the secret.
@@ -276,6 +286,8 @@ impl Default for PostgresOptions {
             table: "bars".to_owned(),
             copy_threshold: nz(1000),
             pool_size: nz(4),
+            pool_timeout: Duration::from_secs(30),
+            ca_file: None,
         }
     }
 }
@@ -346,6 +358,9 @@ impl StoreSettings {
                     copy_threshold: env
                         .non_zero("MDS_PG_COPY_THRESHOLD", d.sink.postgres.copy_threshold)?,
                     pool_size: env.non_zero("MDS_PG_POOL_SIZE", d.sink.postgres.pool_size)?,
+                    pool_timeout: env
+                        .seconds("MDS_PG_POOL_TIMEOUT_SEC", d.sink.postgres.pool_timeout)?,
+                    ca_file: env.get("MDS_PG_CA_FILE").map(PathBuf::from),
                 },
                 sqlite_synchronous: env.sqlite_synchronous("MDS_SQLITE_SYNCHRONOUS")?,
             },

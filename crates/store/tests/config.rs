@@ -42,6 +42,8 @@ fn defaults_match_the_spec() {
     );
     assert_eq!(s.sink.postgres.schema, "public");
     assert_eq!(s.sink.postgres.copy_threshold.get(), 1000);
+    assert_eq!(s.sink.postgres.pool_timeout, Duration::from_secs(30));
+    assert_eq!(s.sink.postgres.ca_file, None);
     assert_eq!(s.sink.sqlite_synchronous, SqliteSynchronous::Full);
     assert_eq!(s.admin_token, None);
     assert_eq!(s, StoreSettings::default());
@@ -66,10 +68,15 @@ fn every_variable_is_read() {
         ("MDS_FB_HTTP_MAX_RETRIES", "0"),
         ("MDS_FB_HTTP_BACKOFF", "0.1"),
         ("MDS_FB_HEARTBEAT_SEC", "2"),
-        ("DATABASE_URL", "postgres://mdp@db:5432/market"),
+        (
+            "DATABASE_URL",
+            "postgres://mdp@db:5432/market?sslmode=verify-full",
+        ),
         ("MDS_PG_SCHEMA", "marketdata"),
         ("MDS_PG_COPY_THRESHOLD", "50"),
         ("MDS_PG_POOL_SIZE", "8"),
+        ("MDS_PG_POOL_TIMEOUT_SEC", "2.5"),
+        ("MDS_PG_CA_FILE", "/etc/mdp/pg-ca.pem"),
         ("MDS_SQLITE_SYNCHRONOUS", "NORMAL"),
         ("ADMIN_TOKEN", "s3cret"),
     ])
@@ -94,6 +101,11 @@ fn every_variable_is_read() {
     assert_eq!(s.sink.postgres.schema, "marketdata");
     assert_eq!(s.sink.postgres.copy_threshold.get(), 50);
     assert_eq!(s.sink.postgres.pool_size.get(), 8);
+    assert_eq!(s.sink.postgres.pool_timeout, Duration::from_millis(2500));
+    assert_eq!(
+        s.sink.postgres.ca_file.as_deref(),
+        Some(std::path::Path::new("/etc/mdp/pg-ca.pem"))
+    );
     assert_eq!(s.sink.sqlite_synchronous, SqliteSynchronous::Normal);
     assert_eq!(s.admin_token.expect("set").expose(), "s3cret");
 }
@@ -147,6 +159,12 @@ fn a_bad_value_names_the_variable_and_what_it_accepts() {
         ("MDS_PG_SCHEMA", "bad-name", "SQL identifier"),
         ("MDS_PG_COPY_THRESHOLD", "0", "positive integer"),
         ("MDS_PG_POOL_SIZE", "0", "positive integer"),
+        ("MDS_PG_POOL_TIMEOUT_SEC", "0", "positive number of seconds"),
+        (
+            "DATABASE_URL",
+            "postgres://db/x?sslmode=allow",
+            "verify-full",
+        ),
         ("MDS_SQLITE_SYNCHRONOUS", "off", "full or normal"),
     ];
     for (variable, value, expected) in cases {
@@ -215,6 +233,8 @@ fn the_catalogue_lists_every_variable_read() {
         "MDS_RETRY_GIVE_UP_AFTER_SEC",
         "MDS_CB_HALF_OPEN_AFTER_SEC",
         "MDS_SQLITE_SYNCHRONOUS",
+        "MDS_PG_POOL_TIMEOUT_SEC",
+        "MDS_PG_CA_FILE",
         "MDS_FB_HEARTBEAT_SEC",
         "DATABASE_URL",
         "ADMIN_TOKEN",

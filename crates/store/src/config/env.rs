@@ -114,7 +114,21 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "1000",
         "batches this large or larger use COPY via a staging table",
     ),
-    ("MDS_PG_POOL_SIZE", "4", "PostgreSQL connections kept open"),
+    (
+        "MDS_PG_POOL_SIZE",
+        "4",
+        "PostgreSQL connections in the pool at most",
+    ),
+    (
+        "MDS_PG_POOL_TIMEOUT_SEC",
+        "30",
+        "seconds a write waits for a free PostgreSQL connection, or for a new one, before it fails transiently",
+    ),
+    (
+        "MDS_PG_CA_FILE",
+        "(none)",
+        "PEM file of the CAs that sslmode=verify-ca/verify-full trust; the URL's sslrootcert= wins; unset: the system's roots",
+    ),
     (
         "MDS_SQLITE_SYNCHRONOUS",
         "full",

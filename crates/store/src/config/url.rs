@@ -1,7 +1,8 @@
 //! `DATABASE_URL`: which sink to open, parsed without connecting, shown without its password.
 
 use std::path::PathBuf;
-use std::str::FromStr;
+
+use super::postgres_url::PostgresUrl;
 
 /// A parsed sink URL. `Debug` and `Display` never show a password.
 #[derive(Clone, PartialEq, Eq)]
@@ -9,7 +10,8 @@ pub enum DatabaseUrl {
     /// `sqlite://PATH`: a SQLite file, created on first use (`sqlite:///abs/path` for an
     /// absolute path).
     Sqlite(PathBuf),
-    /// `postgres://...` or `postgresql://...`: a PostgreSQL server.
+    /// `postgres://...` or `postgresql://...`: a PostgreSQL server; libpq's `sslmode` and
+    /// `sslrootcert` parameters are understood ([`PostgresUrl`]).
     Postgres(String),
     /// `memory://`: an in-process sink for tests and demos.
     Memory,
@@ -42,7 +44,7 @@ impl DatabaseUrl {
             "sqlite" if !rest.is_empty() => Ok(Self::Sqlite(PathBuf::from(rest))),
             "sqlite" => Err(format!("a file path after sqlite:// ({ACCEPTED})")),
             "memory" => Ok(Self::Memory),
-            "postgres" | "postgresql" => match tokio_postgres::Config::from_str(raw) {
+            "postgres" | "postgresql" => match PostgresUrl::parse(raw) {
                 Ok(_) => Ok(Self::Postgres(raw.to_owned())),
                 Err(e) => Err(format!("a valid PostgreSQL URL ({e})")),
             },
@@ -76,26 +78,63 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// `url` with the password of its user info replaced by `***`.
+/// `url` with the password of its user info replaced by `***`; in a PostgreSQL URL also a
+/// `password=` parameter, and the user info ends at the first `@` as tokio-postgres reads it.
 ///
 /// ```
 /// use store::config::redact_url;
 /// assert_eq!(redact_url("postgres://u:secret@db:5432/x"), "postgres://u:***@db:5432/x");
 /// assert_eq!(redact_url("postgres://u@db/x"), "postgres://u@db/x");
+/// assert_eq!(
+///     redact_url("postgres://u@db/x?sslmode=require&password=secret"),
+///     "postgres://u@db/x?sslmode=require&password=***"
+/// );
 /// ```
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
+    let postgres = matches!(
+        scheme.to_ascii_lowercase().as_str(),
+        "postgres" | "postgresql"
+    );
+    let userinfo_end = if postgres {
+        rest.find('@')
+    } else {
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        rest[..authority_end].rfind('@')
+    };
+    let (userinfo, tail) = match userinfo_end {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    };
+    let tail = if postgres {
+        redact_password_param(tail)
+    } else {
+        tail.to_owned()
+    };
+    match userinfo {
+        Some(userinfo) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{tail}"),
+            None => format!("{scheme}://{userinfo}@{tail}"),
         },
-        None => url.to_owned(),
+        None => format!("{scheme}://{tail}"),
     }
+}
+
+/// `rest` (host, path and query) with the value of a `password` query parameter hidden.
+fn redact_password_param(rest: &str) -> String {
+    let Some((head, query)) = rest.split_once('?') else {
+        return rest.to_owned();
+    };
+    let params: Vec<&str> = query
+        .split('&')
+        .map(|param| match param.split_once('=') {
+            Some(("password", _)) => "password=***",
+            _ => param,
+        })
+        .collect();
+    format!("{head}?{}", params.join("&"))
 }
 
 #[cfg(test)]
@@ -114,6 +153,34 @@ mod tests {
     fn never_shows_a_password() {
         let url = DatabaseUrl::parse("postgres://u:hunter2@h/db").expect("valid url");
         assert!(!format!("{url:?} {url}").contains("hunter2"));
+    }
+
+    #[test]
+    fn never_shows_a_password_the_driver_would_read() {
+        for url in [
+            "postgres://u:pa?ss/word@h/db",
+            "postgresql://u:hunter2@h/db?password=hunter2",
+            "postgres://h/db?password=hunter2&sslmode=require",
+        ] {
+            let shown = redact_url(url);
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("ss/word"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            redact_url("https://u:pw@hook.example/x?e=a@b"),
+            "https://u:***@hook.example/x?e=a@b"
+        );
+    }
+
+    #[test]
+    fn accepts_libpq_tls_parameters() {
+        assert!(
+            DatabaseUrl::parse("postgres://h/db?sslmode=verify-full&sslrootcert=/ca.pem").is_ok()
+        );
+        let err = DatabaseUrl::parse("postgres://h/db?sslmode=strict").expect_err("no such mode");
+        assert!(err.contains("sslmode"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! Opens the sink a URL names: `sqlite://PATH`, `postgres://...` or `memory://`.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use super::memory::MemorySink;
@@ -8,7 +7,7 @@ use super::metered::MeteredSink;
 use super::postgres::PostgresSink;
 use super::sqlite::SqliteSink;
 use super::{Sink, SinkError};
-use crate::config::{DatabaseUrl, PostgresOptions, SqliteSynchronous, redact_url};
+use crate::config::{DatabaseUrl, PostgresOptions, PostgresUrl, SqliteSynchronous, redact_url};
 use crate::telemetry::SinkMetrics;
 
 /// How to open a sink beyond its URL.
@@ -81,13 +80,12 @@ pub async fn open_database(
                 .map_err(failed)?,
         ),
         DatabaseUrl::Postgres(raw) => {
-            let config =
-                tokio_postgres::Config::from_str(raw).map_err(|e| OpenSinkError::InvalidUrl {
-                    url: redact_url(raw),
-                    expected: format!("a valid PostgreSQL URL ({e})"),
-                })?;
+            let parsed = PostgresUrl::parse(raw).map_err(|e| OpenSinkError::InvalidUrl {
+                url: redact_url(raw),
+                expected: format!("a valid PostgreSQL URL ({e})"),
+            })?;
             Arc::new(
-                PostgresSink::connect(config, options.postgres.clone())
+                PostgresSink::open(parsed, options.postgres.clone())
                     .await
                     .map_err(failed)?,
             )

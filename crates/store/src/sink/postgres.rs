@@ -8,28 +8,39 @@
 //! alone and re-writing a batch is idempotent. A table made before revisions gets the
 //! `revision` column (revision 0 for its rows) when the sink connects.
 //!
-//! Connection trouble maps to [`SinkError::Transient`] (the connection is dropped and made
-//! again on the next write); bad data maps to [`SinkError::Permanent`]. `TIMESTAMPTZ` keeps
+//! Writes share a pool of [`PostgresOptions::pool_size`] sessions: a write takes whichever is
+//! free (waiting at most [`PostgresOptions::pool_timeout`]), each session keeps its prepared
+//! statements and its staging table. A closed session is replaced when next taken.
+//!
+//! Connection trouble maps to [`SinkError::Transient`] (the session is dropped and made again
+//! on a later write); bad data maps to [`SinkError::Permanent`]. `TIMESTAMPTZ` keeps
 //! microseconds: a `ts` with finer digits is truncated to the microsecond.
+//!
+//! TLS follows libpq's `sslmode` (see [`SslMode`]; `prefer` by default) with rustls; the
+//! server's notices are logged at DEBUG.
 
+mod error;
+mod pool;
 mod sql;
+mod tls;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use core_contracts::Bar;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use futures::pin_mut;
-use tokio::sync::{Mutex, OnceCell};
+use tokio_postgres::Config;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, Config, NoTls, Statement};
 
 pub use sql::valid_identifier;
 
 use super::dedup::{TsPrecision, newest_per_key};
 use super::{Revision, Sink, SinkError};
-use crate::config::PostgresOptions;
+use crate::config::{PostgresOptions, PostgresUrl, SslMode};
+use error::{classify, describe, pool_error};
+use pool::{Connector, Lease};
 use sql::Sql;
 
 /// PostgreSQL's limit on bind parameters in one statement, divided by the columns of a row.
@@ -52,50 +63,74 @@ const COPY_TYPES: [Type; sql::COLUMN_COUNT] = [
 /// One deduplicated row: the bar and its raw revision.
 type Row<'a> = (&'a Bar, i64);
 
-/// One pooled connection with its prepared statements.
-struct Conn {
-    client: Client,
-    inserts: HashMap<usize, Statement>,
-    stage_ready: bool,
-}
-
 /// A sink writing bars to a PostgreSQL table.
 pub struct PostgresSink {
-    config: Config,
+    pool: Pool,
     options: PostgresOptions,
-    sql: Sql,
-    slots: Vec<Mutex<Option<Conn>>>,
-    next: AtomicUsize,
-    schema_ready: OnceCell<()>,
+    sql: Arc<Sql>,
+    /// Where it connects, for messages.
+    target: String,
 }
 
 impl std::fmt::Debug for PostgresSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresSink")
+            .field("target", &self.target)
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
 impl PostgresSink {
-    /// Connects with `config`, creating the schema and table if needed. An unreachable server
-    /// is a [`SinkError::Transient`], a refused login or bad options a [`SinkError::Permanent`].
+    /// Connects with `config` (TLS as its `sslmode`: `disable`, `prefer` or `require`),
+    /// creating the schema and table if needed. An unreachable server is a
+    /// [`SinkError::Transient`], a refused login or bad options a [`SinkError::Permanent`].
     pub async fn connect(config: Config, options: PostgresOptions) -> Result<Self, SinkError> {
-        let sql = Sql::new(&options.schema, &options.table)?;
-        let slots = (0..options.pool_size.get())
-            .map(|_| Mutex::new(None))
-            .collect();
-        let sink = Self {
+        let ssl_mode = match config.get_ssl_mode() {
+            tokio_postgres::config::SslMode::Disable => SslMode::Disable,
+            tokio_postgres::config::SslMode::Require => SslMode::Require,
+            _ => SslMode::Prefer,
+        };
+        let url = PostgresUrl {
             config,
+            ssl_mode,
+            root_cert: None,
+        };
+        Self::open(url, options).await
+    }
+
+    /// Connects to `url` with its TLS settings: the roots of `verify-ca` and `verify-full` are
+    /// the URL's `sslrootcert`, else [`PostgresOptions::ca_file`], else the system's. Fails as
+    /// [`PostgresSink::connect`] does; a TLS failure (no TLS on the server where the mode
+    /// requires it, a certificate refused) and an unreadable CA file are permanent.
+    pub async fn open(url: PostgresUrl, options: PostgresOptions) -> Result<Self, SinkError> {
+        let sql = Arc::new(Sql::new(&options.schema, &options.table)?);
+        let ca_file = url.root_cert.as_deref().or(options.ca_file.as_deref());
+        let tls = tls::connector(url.ssl_mode, ca_file)?;
+        let target = describe(&url, ca_file);
+        let manager = Manager::from_connect(
+            url.config,
+            Connector::new(tls, Arc::clone(&sql)),
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let timeout = Some(options.pool_timeout);
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.get())
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(timeout)
+            .create_timeout(timeout)
+            .recycle_timeout(timeout)
+            .build()
+            .map_err(|e| SinkError::Permanent(format!("postgres pool for {target}: {e}")))?;
+        let sink = Self {
+            pool,
             options,
             sql,
-            slots,
-            next: AtomicUsize::new(0),
-            schema_ready: OnceCell::new(),
+            target,
         };
-        let mut first = sink.slots[0].lock().await;
-        *first = Some(sink.open_conn().await?);
-        drop(first);
+        sink.lease(true).await?.release();
         Ok(sink)
     }
 
@@ -109,28 +144,20 @@ impl PostgresSink {
         &self.sql.table
     }
 
-    async fn open_conn(&self) -> Result<Conn, SinkError> {
-        let (mut client, connection) = self.config.connect(NoTls).await.map_err(classify)?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(error = %e, "postgres connection ended");
-            }
-        });
-        self.schema_ready
-            .get_or_try_init(|| ensure_schema(&mut client, &self.sql))
-            .await?;
-        Ok(Conn {
-            client,
-            inserts: HashMap::new(),
-            stage_ready: false,
-        })
+    /// A free session of the pool, made if none is idle and the pool is not full.
+    async fn lease(&self, opening: bool) -> Result<Lease, SinkError> {
+        self.pool
+            .get()
+            .await
+            .map(Lease::new)
+            .map_err(|e| pool_error(&self.target, &self.options, opening, e))
     }
 
-    async fn write_rows(&self, conn: &mut Conn, rows: &[Row<'_>]) -> Result<(), SinkError> {
+    async fn write_rows(&self, lease: &mut Lease, rows: &[Row<'_>]) -> Result<(), SinkError> {
         if rows.len() >= self.options.copy_threshold.get() {
-            copy_upsert(conn, &self.sql, rows).await
+            copy_upsert(lease, &self.sql, rows).await
         } else {
-            insert_upsert(conn, &self.sql, rows).await
+            insert_upsert(lease, &self.sql, rows).await
         }
     }
 }
@@ -149,48 +176,31 @@ impl Sink for PostgresSink {
         if rows.is_empty() {
             return Ok(());
         }
-        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
-        let mut guard = slot.lock().await;
-        let mut conn = match guard.take() {
-            Some(conn) if !conn.client.is_closed() => conn,
-            _ => self.open_conn().await?,
-        };
-        let result = self.write_rows(&mut conn, &rows).await;
+        let mut lease = self.lease(false).await?;
+        let result = self.write_rows(&mut lease, &rows).await;
+        // A transient failure may have left the session broken or mid-transaction: dropping
+        // the lease closes it instead.
         if !matches!(result, Err(SinkError::Transient(_))) {
-            *guard = Some(conn);
+            lease.release();
         }
         result
     }
 
     async fn close(&self) -> Result<(), SinkError> {
-        for slot in &self.slots {
-            slot.lock().await.take();
-        }
+        self.pool.close();
         Ok(())
     }
 
     async fn ready(&self) -> bool {
-        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
-        let mut guard = slot.lock().await;
-        let conn = match guard.take() {
-            Some(conn) if !conn.client.is_closed() => conn,
-            _ => match self.open_conn().await {
-                Ok(conn) => conn,
-                Err(_) => return false,
-            },
+        let Ok(mut lease) = self.lease(false).await else {
+            return false;
         };
-        let ok = conn.client.simple_query("SELECT 1").await.is_ok();
+        let ok = lease.session().simple_query("SELECT 1").await.is_ok();
         if ok {
-            *guard = Some(conn);
+            lease.release();
         }
         ok
     }
-}
-
-async fn ensure_schema(client: &mut Client, sql: &Sql) -> Result<(), SinkError> {
-    let tx = client.transaction().await.map_err(classify)?;
-    tx.batch_execute(&sql.create).await.map_err(classify)?;
-    tx.commit().await.map_err(classify)
 }
 
 fn params<'a>((bar, revision): &'a Row<'_>) -> [&'a (dyn ToSql + Sync); sql::COLUMN_COUNT] {
@@ -209,38 +219,28 @@ fn params<'a>((bar, revision): &'a Row<'_>) -> [&'a (dyn ToSql + Sync); sql::COL
     ]
 }
 
-async fn insert_upsert(conn: &mut Conn, sql: &Sql, rows: &[Row<'_>]) -> Result<(), SinkError> {
-    for len in rows.chunks(MAX_ROWS_PER_INSERT).map(<[_]>::len) {
-        if !conn.inserts.contains_key(&len) {
-            let stmt = conn
-                .client
-                .prepare(&sql.insert(len))
-                .await
-                .map_err(classify)?;
-            conn.inserts.insert(len, stmt);
-        }
-    }
-    let tx = conn.client.transaction().await.map_err(classify)?;
+async fn insert_upsert(lease: &mut Lease, sql: &Sql, rows: &[Row<'_>]) -> Result<(), SinkError> {
+    let session = lease.session();
+    let mut statements = Vec::new();
     for chunk in rows.chunks(MAX_ROWS_PER_INSERT) {
+        let stmt = session
+            .prepare_cached(&sql.insert(chunk.len()))
+            .await
+            .map_err(classify)?;
+        statements.push(stmt);
+    }
+    let tx = session.transaction().await.map_err(classify)?;
+    for (chunk, stmt) in rows.chunks(MAX_ROWS_PER_INSERT).zip(&statements) {
         let values: Vec<&(dyn ToSql + Sync)> = chunk.iter().flat_map(params).collect();
-        let stmt = conn
-            .inserts
-            .get(&chunk.len())
-            .ok_or_else(|| SinkError::Transient("insert statement not prepared".to_owned()))?;
         tx.execute(stmt, &values).await.map_err(classify)?;
     }
     tx.commit().await.map_err(classify)
 }
 
-async fn copy_upsert(conn: &mut Conn, sql: &Sql, rows: &[Row<'_>]) -> Result<(), SinkError> {
-    if !conn.stage_ready {
-        conn.client
-            .batch_execute(&sql.create_stage)
-            .await
-            .map_err(classify)?;
-        conn.stage_ready = true;
-    }
-    let tx = conn.client.transaction().await.map_err(classify)?;
+/// `COPY` into the session's staging table (made with the session, see [`Connector`]), then
+/// one merge.
+async fn copy_upsert(lease: &mut Lease, sql: &Sql, rows: &[Row<'_>]) -> Result<(), SinkError> {
+    let tx = lease.session().transaction().await.map_err(classify)?;
     let copy = tx.copy_in(&sql.copy_stage).await.map_err(classify)?;
     let writer = BinaryCopyInWriter::new(copy, &COPY_TYPES);
     pin_mut!(writer);
@@ -254,37 +254,4 @@ async fn copy_upsert(conn: &mut Conn, sql: &Sql, rows: &[Row<'_>]) -> Result<(),
     writer.finish().await.map_err(classify)?;
     tx.batch_execute(&sql.merge_stage).await.map_err(classify)?;
     tx.commit().await.map_err(classify)
-}
-
-/// Maps a driver error: connection and resource trouble may pass, bad data will not.
-pub(crate) fn classify(err: tokio_postgres::Error) -> SinkError {
-    let message = format!("postgres: {}", error_chain(&err));
-    let transient = match err.code() {
-        Some(state) => {
-            let code = state.code();
-            ["08", "53", "57", "58", "40001", "40P01", "55P03"]
-                .iter()
-                .any(|prefix| code.starts_with(prefix))
-        }
-        None => {
-            let text = err.to_string();
-            !(text.starts_with("error serializing") || text.starts_with("error deserializing"))
-        }
-    };
-    if transient {
-        SinkError::Transient(message)
-    } else {
-        SinkError::Permanent(message)
-    }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
