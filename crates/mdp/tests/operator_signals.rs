@@ -156,6 +156,8 @@ fn webhook_receiver() -> (u16, Arc<Mutex<Vec<serde_json::Value>>>) {
 
 #[test]
 fn each_service_exports_its_own_families_from_the_start_and_logs_what_it_does() {
+    // The world's tuned timings (a queue of 1000, heartbeats every 0.3 s) let a sink held to
+    // 2000 bars/s go hard within seconds; the services' own settings are the defaults.
     let Some(world) = World::new() else { return };
     let (hook_port, hooked) = webhook_receiver();
     let endpoint = format!("http://127.0.0.1:{hook_port}/feedback");

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod coordinator;
 pub mod dead_letter;
+mod error_chain;
 pub mod feedback;
 pub mod http;
 #[cfg(feature = "pulse")]

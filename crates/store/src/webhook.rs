@@ -13,6 +13,7 @@ use core_contracts::{BackpressureLevel, BoxError, FeedbackEvent, FeedbackPublish
 use serde::Serialize;
 
 use crate::config::{WebhookSettings, redact_url};
+use crate::error_chain::error_chain;
 
 /// Why an event did not reach the webhook.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -161,15 +162,4 @@ impl FeedbackPublisher for WebhookBroadcaster {
             Box::new(e) as BoxError
         })
     }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -65,7 +65,6 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
     };
 
     let serving = CancellationToken::new();
-    let serving_summary = serving.clone();
     prime_metrics(
         &pulse,
         &[pulse::stream::BARS, pulse::stream::RATE_ADJUSTMENT],
@@ -97,7 +96,7 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
                 }
             }
         },
-        serving_summary.clone(),
+        serving.clone(),
     );
     let state = HttpState::new("pipeline", env!("CARGO_PKG_VERSION"))
         .with_metrics(metrics.registry(Role::Pipeline))

@@ -8,6 +8,7 @@ use deadpool_postgres::{PoolError, TimeoutType};
 use tokio_postgres::config::Host;
 
 use crate::config::{PostgresOptions, PostgresUrl};
+use crate::error_chain::error_chain;
 use crate::sink::SinkError;
 
 /// Maps a driver error: connection and resource trouble may pass, bad data will not.
@@ -129,16 +130,4 @@ fn is_tls_failure(err: &tokio_postgres::Error) -> bool {
         cause = e.source();
     }
     false
-}
-
-/// `err` and its causes, `: `-separated.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
