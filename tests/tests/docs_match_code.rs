@@ -19,6 +19,7 @@ const ENV_PREFIXES: &[&str] = &[
     "ADMIN_TOKEN",
     "LOG_FORMAT",
     "RUST_LOG",
+    "NO_COLOR",
 ];
 
 fn root() -> PathBuf {

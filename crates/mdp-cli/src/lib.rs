@@ -99,6 +99,8 @@ fn parse_listen(text: &str) -> Result<SocketAddr, String> {
 pub enum Command {
     /// Runs the whole loop in one process: a pipeline feeding a store, the store's feedback
     /// slowing the pipeline down when the sink falls behind; prints a summary at the end.
+    /// With no rate given it is a 20 s demo: a trading day with bursts of up to five times
+    /// what the sink takes, into a sink held to 2000 bars/s.
     #[command(after_help = concat!(
         "Examples:\n  mdp run\n  mdp run --sink-rate 2000 --rate 5000 --duration 20\n  \
          mdp run --csv bars.csv --sink postgres://user@db-host/marketdata\n\n",
@@ -171,7 +173,8 @@ pub struct StoreFlags {
     #[arg(long, value_name = "URL")]
     pub sink: Option<String>,
     /// Limits the sink to this many bars per second (a slow sink for demonstrations: the
-    /// feedback loop then visibly slows the pipeline down).
+    /// feedback loop then visibly slows the pipeline down). In run: 2000 for the demo;
+    /// giving it turns the demo off.
     #[arg(long, value_name = "BARS_PER_SEC", allow_negative_numbers = true,
           value_parser = parse_positive)]
     pub sink_rate: Option<f64>,
@@ -228,8 +231,8 @@ pub struct PipelineFlags {
         default_value = "mdp-bad-rows.ndjson"
     )]
     pub bad_rows_file: PathBuf,
-    /// Base rate of the pipeline in bars per second (default: MDP_RATE_REFILL_PER_SEC, 60);
-    /// feedback scales it down.
+    /// Base rate of the pipeline in bars per second (default: MDP_RATE_REFILL_PER_SEC, 60;
+    /// in run, the demo's shape, which giving a rate turns off); feedback scales it down.
     #[arg(long, value_name = "BARS_PER_SEC", allow_negative_numbers = true,
           value_parser = parse_positive)]
     pub rate: Option<f64>,

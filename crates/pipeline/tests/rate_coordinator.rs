@@ -107,6 +107,37 @@ async fn lowering_the_scale_while_a_caller_waits_slows_its_grant() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn raising_the_base_rate_while_a_caller_waits_speeds_its_grant() {
+    let rates = coordinator(60, 60.0);
+    drain(&rates, 60).await;
+    let start = Instant::now();
+    let waiter = tokio::spawn({
+        let rates = Arc::clone(&rates);
+        async move { rates.acquire("p", 60).await }
+    });
+    advance(ms(500)).await; // 30 tokens earned at 60/s
+    rates.set_base_rate("p", 120.0).expect("rate");
+    waiter.await.expect("task").expect("granted");
+    // The remaining 30 tokens at 120/s.
+    assert_eq!(start.elapsed(), ms(750));
+    let state = rates.get_provider_state("p").expect("state");
+    assert!((state.base_rate - 120.0).abs() < 1e-9, "{state:?}");
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(
+            matches!(
+                rates.set_base_rate("p", bad),
+                Err(RateError::InvalidRate { .. })
+            ),
+            "{bad}"
+        );
+    }
+    assert!(matches!(
+        rates.set_base_rate("nope", 1.0),
+        Err(RateError::UnknownProvider(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
 async fn waiters_are_served_in_arrival_order() {
     let rates = coordinator(10, 10.0);
     drain(&rates, 10).await;

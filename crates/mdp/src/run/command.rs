@@ -15,8 +15,10 @@ use store::http::{HttpState, router};
 use store::service::StoreSide;
 use tokio::time::Instant;
 
+use super::demo::{self, Shape};
 use super::levels::count_levels;
-use super::progress::Progress;
+use super::progress::{Progress, Sources};
+use super::story::slowed_and_paused;
 use super::{CoordinatorSubmitter, Summary};
 use crate::cli::RunArgs;
 use crate::source::SourcePlan;
@@ -24,7 +26,8 @@ use crate::telemetry::{Metrics, Role};
 use crate::wiring::{BusUser, open_pulse};
 use crate::{http, shutdown, sink};
 
-/// Default length of a run of the endless synthetic source without `--bars`/`--duration`.
+/// Default length of a run of the endless synthetic source without `--bars`/`--duration`,
+/// when it is not the demo (which lasts [`demo::LENGTH`]).
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
 /// How often the end of a run checks whether the store has written everything.
@@ -38,11 +41,6 @@ const DRAIN_POLL: Duration = Duration::from_millis(50);
 pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     let store_settings = StoreSettings::from_env().context("invalid store settings")?;
     let pipeline_settings = PipelineSettings::from_env().context("invalid pipeline settings")?;
-    let sink_choice = sink::SinkChoice::new(
-        args.store.sink.as_deref(),
-        args.store.sink_rate,
-        &store_settings,
-    )?;
     let plan = SourcePlan::new(
         &args.pipeline,
         &pipeline_settings.source,
@@ -55,9 +53,26 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
                 .filter(|d| !d.is_zero())
                 .with_context(|| format!("invalid --duration {secs}: expected seconds > 0"))?,
         ),
-        None if plan.is_finite() => None,
-        None => Some(DEFAULT_DURATION),
+        None => None,
     };
+    let demo = demo::wanted(
+        args.pipeline.rate,
+        args.store.sink_rate,
+        plan.csv().is_some(),
+        |var| std::env::var(var).ok(),
+    )
+    .then(|| Shape::new(demo::SINK_RATE, duration.unwrap_or(demo::LENGTH)));
+    let duration = match (duration, demo) {
+        (Some(d), _) => Some(d),
+        (None, _) if plan.is_finite() => None,
+        (None, Some(_)) => Some(demo::LENGTH),
+        (None, None) => Some(DEFAULT_DURATION),
+    };
+    let sink_choice = sink::SinkChoice::new(
+        args.store.sink.as_deref(),
+        args.store.sink_rate.or(demo.map(|d| d.sink_rate())),
+        &store_settings,
+    )?;
     let bars = plan.open(0)?;
 
     let metrics = Metrics::default();
@@ -79,10 +94,12 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
         background.clone(),
     )
     .context("cannot start the write coordinator")?;
-    let (levels, hard_episodes) = count_levels(&store.feedback);
+    let (levels, episodes) = count_levels(&store.feedback);
     let pipeline = PipelineSide::start(
         &pipeline_settings,
-        args.pipeline.rate,
+        args.pipeline
+            .rate
+            .or(demo.map(|d| d.at(Duration::ZERO).rate)),
         pulse,
         &metrics.pipeline,
     )
@@ -110,14 +127,28 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     )
     .batch_size(pipeline_settings.source.batch_size)
     .with_metrics(metrics.pipeline.clone());
+    if let Some(shape) = &demo {
+        eprintln!("{}", shape.describe(&sink_choice.url.to_string()));
+    }
+    let started = Instant::now();
+    let shaper = demo.map(|shape| {
+        demo::spawn_shaper(
+            Arc::clone(&pipeline.rates),
+            pipeline.provider.clone(),
+            shape,
+            started,
+        )
+    });
     let progress = Progress::start(
-        store.coordinator.clone(),
-        Arc::clone(&pipeline.recorder),
-        hard_episodes,
+        Sources {
+            coordinator: store.coordinator.clone(),
+            recorder: Arc::clone(&pipeline.recorder),
+            episodes,
+            demo,
+            started,
+        },
         !args.json,
     );
-
-    let started = Instant::now();
     let deadline = async {
         match duration {
             Some(d) => tokio::time::sleep(d).await,
@@ -137,6 +168,7 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
             (signal.to_owned(), None)
         }
     };
+    drop(shaper);
     let source_seconds = started.elapsed().as_secs_f64();
     let written_while_running = store.coordinator.stats().written;
     submitter.settle().await;
@@ -156,6 +188,7 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
     background.cancel();
     let seconds = started.elapsed().as_secs_f64();
     let (seconds_at_scale, rate_adjustments) = recorder.spent();
+    let (seconds_slowed, seconds_paused) = slowed_and_paused(&seconds_at_scale);
     let summary = Summary {
         ended_by,
         seconds,
@@ -173,6 +206,10 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
         feedback_events: levels.by_level,
         hard_episodes: levels.hard_episodes,
         hard_episodes_after_start: levels.hard_episodes_after_start,
+        soft_episodes: levels.soft_episodes,
+        behind_episodes: levels.behind_episodes,
+        seconds_slowed,
+        seconds_paused,
         rate_adjustments,
         seconds_at_scale,
         sink: sink_choice.url.to_string(),
@@ -180,6 +217,7 @@ pub async fn run(args: RunArgs, grace: Duration) -> anyhow::Result<Summary> {
         bad_rows_skipped: plan.bad_rows.counts.skipped(),
         bad_rows_dead_lettered: plan.bad_rows.counts.dead_lettered(),
         bad_rows_file: plan.bad_rows.file.display().to_string(),
+        demo_sink_rate: demo.map(|d| d.sink_rate()),
         error: None,
     };
     let error = failure.map(|error| {

@@ -24,6 +24,29 @@ pub struct LevelCounts {
     pub hard_episodes: u64,
     /// Of those, the ones that began after the first second ([`START`]).
     pub hard_episodes_after_start: u64,
+    /// Times the level turned soft from ok.
+    pub soft_episodes: u64,
+    /// Times the store fell behind: its level left ok (for soft or straight for hard).
+    pub behind_episodes: u64,
+}
+
+/// The episodes counted so far, read by the progress view while the run goes on.
+#[derive(Debug, Default)]
+pub struct LiveEpisodes {
+    /// Times the store fell behind.
+    pub behind: AtomicU64,
+    /// Times its level turned hard.
+    pub hard: AtomicU64,
+}
+
+impl LiveEpisodes {
+    /// (fell behind, turned hard) so far.
+    pub fn get(&self) -> (u64, u64) {
+        (
+            self.behind.load(Ordering::Relaxed),
+            self.hard.load(Ordering::Relaxed),
+        )
+    }
 }
 
 impl LevelCounts {
@@ -45,6 +68,13 @@ impl LevelCounts {
         after: Duration,
     ) {
         *self.by_level.entry(level.as_str().to_owned()).or_default() += 1;
+        let was_ok = before.is_none_or(|b| b == BackpressureLevel::Ok);
+        if was_ok && level != BackpressureLevel::Ok {
+            self.behind_episodes += 1;
+            if level == BackpressureLevel::Soft {
+                self.soft_episodes += 1;
+            }
+        }
         if level == BackpressureLevel::Hard && before != Some(BackpressureLevel::Hard) {
             self.hard_episodes += 1;
             if after > START {
@@ -55,18 +85,19 @@ impl LevelCounts {
 }
 
 /// Subscribes to `bus` and counts its events until the bus closes; times are taken from now.
-/// The hard episodes so far are also kept in the returned counter, for the progress line.
-pub fn count_levels(bus: &FeedbackBus) -> (JoinHandle<LevelCounts>, Arc<AtomicU64>) {
+/// The episodes so far are also kept in the returned counters, for the progress view.
+pub fn count_levels(bus: &FeedbackBus) -> (JoinHandle<LevelCounts>, Arc<LiveEpisodes>) {
     let mut subscription = bus.subscribe("summary");
     let started = Instant::now();
-    let episodes = Arc::new(AtomicU64::new(0));
+    let episodes = Arc::new(LiveEpisodes::default());
     let live = Arc::clone(&episodes);
     let task = tokio::spawn(async move {
         let mut counts = LevelCounts::new();
         let mut last = None;
         while let Some(event) = subscription.recv().await {
             counts.count(last, event.level, started.elapsed());
-            live.store(counts.hard_episodes, Ordering::Relaxed);
+            live.hard.store(counts.hard_episodes, Ordering::Relaxed);
+            live.behind.store(counts.behind_episodes, Ordering::Relaxed);
             last = Some(event.level);
         }
         counts
@@ -98,6 +129,9 @@ mod tests {
             last = Some(level);
         }
         assert_eq!(counts.hard_episodes, 3);
+        // Left ok at 200 ms (soft) and 3 000 ms (straight to hard).
+        assert_eq!(counts.behind_episodes, 2);
+        assert_eq!(counts.soft_episodes, 1);
         assert_eq!(counts.hard_episodes_after_start, 2);
         assert_eq!(counts.by_level["hard"], 4);
         assert_eq!(counts.by_level["ok"], 1);

@@ -2,11 +2,15 @@
 //! through Pulse), with a progress line and a summary.
 
 mod command;
+mod demo;
 mod depths;
 mod levels;
+mod paint;
 mod progress;
+mod story;
 mod submitter;
 mod summary;
+mod view;
 
 pub use command::run;
 pub use depths::DepthHistogram;

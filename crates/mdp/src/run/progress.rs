@@ -1,24 +1,32 @@
-//! The progress line of `mdp run`: bars/s written (smoothed over about two seconds), queue
-//! depth, level, rate scale, hard episodes so far and the time spent at each scale, on
-//! stderr, redrawn four times a second on a terminal and logged every two seconds otherwise.
-//! It also samples the queue depth for the summary: its peak and its distribution.
+//! The progress of `mdp run` on stderr: on a terminal, the view of [`super::view`] redrawn
+//! four times a second; otherwise a plain line every two seconds with bars/s written
+//! (smoothed over about two seconds), queue depth, level, rate scale, hard episodes so far
+//! and the time spent at each scale. It also samples the queue depth for the summary: its
+//! peak and its distribution.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pipeline::service::ScaleRecorder;
 use pulse::CancellationToken;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use store::coordinator::WriteCoordinator;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::DepthHistogram;
+use super::demo::Shape;
+use super::levels::LiveEpisodes;
+use super::paint::{self, Painter};
 use super::summary::{plural, scale_times};
+use super::view::{self, HEIGHT, Reading, View};
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
-const TTY_EVERY: u32 = 5;
+/// Ticks between two readings of the terminal view (a quarter second).
+const VIEW_EVERY: u32 = 5;
+/// Ticks between two plain lines (two seconds).
 const LOG_EVERY: u32 = 40;
 /// Time constant of the smoothed rate, in seconds.
 const RATE_SMOOTHING_SECS: f64 = 2.0;
@@ -109,30 +117,42 @@ pub struct Progress {
 }
 
 /// What the progress task reads.
-struct Sources {
-    coordinator: WriteCoordinator,
-    recorder: Arc<ScaleRecorder>,
-    hard_episodes: Arc<AtomicU64>,
+pub struct Sources {
+    /// The store's coordinator.
+    pub coordinator: WriteCoordinator,
+    /// The pipeline's scale history.
+    pub recorder: Arc<ScaleRecorder>,
+    /// The episodes counted so far.
+    pub episodes: Arc<LiveEpisodes>,
+    /// The demo's shape, when it runs.
+    pub demo: Option<Shape>,
+    /// When the run started.
+    pub started: Instant,
+}
+
+/// Where progress goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// Nowhere (the summary is JSON).
+    Quiet,
+    /// A plain line every two seconds (stderr is not a terminal).
+    Lines,
+    /// The terminal view, redrawn four times a second.
+    View,
 }
 
 impl Progress {
-    /// Starts sampling `coordinator`, `recorder` and the hard episodes counted so far; draws
-    /// only when `draw` is set.
-    pub fn start(
-        coordinator: WriteCoordinator,
-        recorder: Arc<ScaleRecorder>,
-        hard_episodes: Arc<AtomicU64>,
-        draw: bool,
-    ) -> Self {
+    /// Starts sampling `sources`; draws only when `draw` is set: the terminal view when
+    /// stderr is a terminal, plain lines otherwise.
+    pub fn start(sources: Sources, draw: bool) -> Self {
         let stop = CancellationToken::new();
-        let capacity = coordinator.config().capacity.get();
-        let tty = std::io::stderr().is_terminal();
-        let sources = Sources {
-            coordinator,
-            recorder,
-            hard_episodes,
+        let capacity = sources.coordinator.config().capacity.get();
+        let output = match (draw, std::io::stderr().is_terminal()) {
+            (false, _) => Output::Quiet,
+            (true, false) => Output::Lines,
+            (true, true) => Output::View,
         };
-        let task = tokio::spawn(run(sources, stop.clone(), draw.then_some(tty)));
+        let task = tokio::spawn(run(sources, stop.clone(), output));
         Self {
             task,
             stop,
@@ -140,7 +160,8 @@ impl Progress {
         }
     }
 
-    /// Stops the task (clearing the line on a terminal) and returns the depths it sampled.
+    /// Stops the task (leaving the last view on a terminal) and returns the depths it
+    /// sampled.
     pub async fn stop(self) -> DepthHistogram {
         self.stop.cancel();
         self.task.await.unwrap_or_else(|error| {
@@ -150,51 +171,87 @@ impl Progress {
     }
 }
 
-async fn run(sources: Sources, stop: CancellationToken, draw: Option<bool>) -> DepthHistogram {
+/// Draws the terminal view.
+struct Screen {
+    view: View,
+    painter: Painter<std::io::Stderr>,
+}
+
+impl Screen {
+    fn new(capacity: usize) -> Self {
+        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Self {
+            view: View::new(capacity),
+            painter: Painter::new(std::io::stderr(), color),
+        }
+    }
+
+    fn draw(&mut self) {
+        let mut buf = Buffer::empty(Rect::new(0, 0, paint::width(), HEIGHT));
+        view::draw(&self.view, buf.area, &mut buf);
+        if let Err(error) = self.painter.paint(&buf) {
+            tracing::debug!(%error, "cannot draw the progress view");
+        }
+    }
+}
+
+async fn run(sources: Sources, stop: CancellationToken, output: Output) -> DepthHistogram {
     let coordinator = &sources.coordinator;
-    let mut depths = DepthHistogram::new(coordinator.config().capacity.get());
+    let capacity = coordinator.config().capacity.get();
+    let mut depths = DepthHistogram::new(capacity);
     let mut ticker = tokio::time::interval(SAMPLE_EVERY);
     let mut ticks = 0u32;
-    let started = Instant::now();
     let mut rate = SmoothedRate::new(RATE_SMOOTHING_SECS);
+    let mut screen = (output == Output::View).then(|| Screen::new(capacity));
     loop {
         tokio::select! {
             () = stop.cancelled() => break,
             _ = ticker.tick() => {}
         }
-        depths.record(coordinator.queue_depth());
+        let queue = coordinator.queue_depth();
+        depths.record(queue);
         ticks += 1;
-        let elapsed = started.elapsed().as_secs_f64();
+        let elapsed = sources.started.elapsed().as_secs_f64();
         let written = coordinator.stats().written;
         let smoothed = rate.update(elapsed, written);
-        let Some(tty) = draw else { continue };
-        let every = if tty { TTY_EVERY } else { LOG_EVERY };
-        if !ticks.is_multiple_of(every) {
+        let (scale, _) = sources.recorder.current();
+        let (behind, hard) = sources.episodes.get();
+        if let Some(screen) = screen.as_mut()
+            && ticks.is_multiple_of(VIEW_EVERY)
+        {
+            screen.view.push(Reading {
+                elapsed,
+                written,
+                rate: smoothed,
+                queue,
+                level: coordinator.current_level(),
+                scale,
+                behind,
+                hard,
+                demo: sources
+                    .demo
+                    .map(|shape| shape.at(sources.started.elapsed())),
+            });
+            screen.draw();
+        }
+        if output != Output::Lines || !ticks.is_multiple_of(LOG_EVERY) {
             continue;
         }
-        let (scale, _) = sources.recorder.current();
         let (spent, _) = sources.recorder.spent();
         let line = render(&Frame {
             elapsed,
             rate: smoothed,
             written,
-            queue: coordinator.queue_depth(),
-            capacity: coordinator.config().capacity.get(),
+            queue,
+            capacity,
             level: coordinator.current_level().as_str(),
             scale,
-            hard_episodes: sources.hard_episodes.load(Ordering::Relaxed),
+            hard_episodes: hard,
             at_scale: scale_times(&spent, SHOWN_SCALES, 1),
         });
         let mut err = std::io::stderr().lock();
-        let _ = if tty {
-            write!(err, "\r\x1b[2K{line}")
-        } else {
-            writeln!(err, "{line}")
-        };
+        let _ = writeln!(err, "{line}");
         let _ = err.flush();
-    }
-    if draw == Some(true) {
-        let _ = write!(std::io::stderr(), "\r\x1b[2K");
     }
     depths
 }

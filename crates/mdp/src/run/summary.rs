@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::story::{NEXT_STEPS, what_happened, wrap};
+
 /// What a run did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
@@ -41,6 +43,14 @@ pub struct Summary {
     pub hard_episodes: u64,
     /// Of those, the ones after the first second (the queue fills before feedback arrives).
     pub hard_episodes_after_start: u64,
+    /// Times the store's level turned soft from ok.
+    pub soft_episodes: u64,
+    /// Times the store fell behind: its level left ok (for soft, or straight for hard).
+    pub behind_episodes: u64,
+    /// Seconds the pipeline ran slowed down (a rate scale between 0 and 1).
+    pub seconds_slowed: f64,
+    /// Seconds the pipeline was paused (rate scale 0).
+    pub seconds_paused: f64,
     /// Rate adjustments applied by the pipeline.
     pub rate_adjustments: u64,
     /// Seconds spent at each rate scale (`"1.00"`, `"0.50"`, `"0.00"`).
@@ -55,6 +65,9 @@ pub struct Summary {
     pub bad_rows_dead_lettered: u64,
     /// The bad-rows file.
     pub bad_rows_file: String,
+    /// The speed the demo held the sink to, in bars per second (`null` when the run was not
+    /// the demo: a rate, a sink rate or a CSV file was given).
+    pub demo_sink_rate: Option<f64>,
     /// Why the run failed, if it did (`null` otherwise): the bars before the failure are
     /// written and counted above all the same.
     pub error: Option<String>,
@@ -89,6 +102,9 @@ impl fmt::Display for Summary {
             self.seconds,
             ended_by_words(&self.ended_by)
         )?;
+        for line in wrap(&what_happened(self)) {
+            writeln!(f, "  {line}")?;
+        }
         writeln!(f, "  bars offered       {:>12}", self.offered)?;
         writeln!(
             f,
@@ -147,6 +163,11 @@ impl fmt::Display for Summary {
         }
         if let Some(error) = &self.error {
             writeln!(f, "  stopped by         {error}")?;
+        }
+        if self.demo_sink_rate.is_some() {
+            for line in wrap(NEXT_STEPS) {
+                writeln!(f, "  {line}")?;
+            }
         }
         Ok(())
     }

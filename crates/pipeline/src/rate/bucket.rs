@@ -82,6 +82,13 @@ impl TokenBucket {
         scale
     }
 
+    /// Sets the refill rate at scale 1 (the caller validates it: finite, `> 0`). Tokens
+    /// earned so far are credited at the old rate; the tokens held are kept.
+    pub fn set_base_rate(&mut self, base_rate: f64, now: Duration) {
+        self.refill(now);
+        self.base_rate = base_rate;
+    }
+
     /// The tokens held at `now`.
     pub fn tokens(&mut self, now: Duration) -> f64 {
         self.refill(now);
@@ -163,6 +170,18 @@ mod tests {
         assert_eq!(bucket.try_take(10, ms(0)), Ok(()));
         assert!((bucket.tokens(ms(1000)) - 5.0).abs() < 1e-9);
         assert!((bucket.tokens(ms(60_000)) - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_new_base_rate_applies_from_now_on() {
+        let mut bucket = TokenBucket::new(100, 10.0, ms(0));
+        assert_eq!(bucket.try_take(100, ms(0)), Ok(()));
+        // One second at 10/s, then one at 50/s: 60 tokens.
+        bucket.set_base_rate(50.0, ms(1000));
+        assert!((bucket.tokens(ms(2000)) - 60.0).abs() < 1e-9);
+        bucket.set_scale(0.5, ms(2000));
+        assert!((bucket.rate() - 25.0).abs() < 1e-9);
+        assert!((bucket.base_rate() - 50.0).abs() < 1e-9);
     }
 
     #[test]

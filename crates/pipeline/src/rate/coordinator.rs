@@ -261,6 +261,22 @@ impl RateCoordinator {
         Ok(applied)
     }
 
+    /// Sets `provider`'s rate at scale 1, in tokens per second, from now on (feedback still
+    /// scales it). Fails for a rate that is not finite and `> 0`.
+    pub fn set_base_rate(&self, provider: &str, rate: f64) -> Result<(), RateError> {
+        let provider = self.provider(provider)?;
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(RateError::InvalidRate {
+                provider: provider.name.clone(),
+                rate,
+            });
+        }
+        let mut state = provider.lock();
+        state.bucket.set_base_rate(rate, self.clock.elapsed());
+        state.queue.wake_head();
+        Ok(())
+    }
+
     /// Records the backpressure level in force for `provider` (state and telemetry; the
     /// budget scale is what slows the provider down).
     pub fn set_global_pressure(

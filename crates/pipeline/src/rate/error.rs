@@ -47,4 +47,12 @@ pub enum RateError {
         /// The value given.
         scale: f64,
     },
+    /// A base rate that is not a finite number > 0.
+    #[error("provider {provider:?}: base rate must be a finite number of tokens/s > 0, got {rate}")]
+    InvalidRate {
+        /// The provider.
+        provider: String,
+        /// The value given.
+        rate: f64,
+    },
 }
