@@ -85,8 +85,10 @@ async fn a_rate_given_turns_the_demo_off() {
     assert_eq!(s.demo_sink_rate, None, "{s:?}");
     assert_eq!(s.behind_episodes, 0, "{s:?}");
     assert_eq!(s.written, s.offered, "{s:?}");
-    // 500 bars/s for 4 s after the initial burst of one bucket.
-    assert!((1_990..=2_100).contains(&s.offered), "{s:?}");
+    // 500 bars/s for 4 s, give or take the bucket's first burst (60) and the moment the
+    // pipeline holds until it first hears the store; the demo would have asked far more.
+    assert!((1_700..=2_100).contains(&s.offered), "{s:?}");
+    assert_eq!(s.hard_episodes, 0, "an unthrottled sink keeps up: {s:?}");
 }
 
 /// What a newcomer types: `mdp run`, nothing else, in an empty directory. The demo is
