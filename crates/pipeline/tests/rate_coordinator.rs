@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use core_contracts::BackpressureLevel;
 use pipeline::rate::{BreakerState, ProviderConfig, RateCoordinator, RateError};
+use tokio::task::JoinHandle;
 use tokio::time::{Instant, advance, timeout};
 
 fn coordinator(capacity: u32, rate: f64) -> Arc<RateCoordinator> {
@@ -17,6 +18,12 @@ fn coordinator(capacity: u32, rate: f64) -> Arc<RateCoordinator> {
 
 async fn drain(rates: &RateCoordinator, capacity: u32) {
     rates.acquire("p", capacity).await.expect("initial burst");
+}
+
+/// A task acquiring `n` tokens of `p`.
+fn waiter(rates: &Arc<RateCoordinator>, n: u32) -> JoinHandle<Result<(), RateError>> {
+    let rates = Arc::clone(rates);
+    tokio::spawn(async move { rates.acquire("p", n).await })
 }
 
 /// Lets every spawned task run until it parks.
@@ -74,10 +81,7 @@ async fn scale_zero_grants_nothing_until_the_scale_rises() {
     let rates = coordinator(60, 60.0);
     assert_eq!(rates.set_budget_scale("p", 0.0), Ok(0.0));
     assert_eq!(rates.get_provider_state("p").expect("state").tokens, 0.0);
-    let mut waiter = tokio::spawn({
-        let rates = Arc::clone(&rates);
-        async move { rates.acquire("p", 1).await }
-    });
+    let mut waiter = waiter(&rates, 1);
     // An hour of paused time passes without a grant.
     let still_waiting = timeout(Duration::from_secs(3600), &mut waiter).await;
     assert!(still_waiting.is_err(), "a token was granted at scale 0");
@@ -95,10 +99,7 @@ async fn lowering_the_scale_while_a_caller_waits_slows_its_grant() {
     let rates = coordinator(60, 60.0);
     drain(&rates, 60).await;
     let start = Instant::now();
-    let waiter = tokio::spawn({
-        let rates = Arc::clone(&rates);
-        async move { rates.acquire("p", 60).await }
-    });
+    let waiter = waiter(&rates, 60);
     advance(ms(500)).await; // 30 tokens earned
     rates.set_budget_scale("p", 0.5).expect("scale");
     waiter.await.expect("task").expect("granted");
@@ -111,10 +112,7 @@ async fn raising_the_base_rate_while_a_caller_waits_speeds_its_grant() {
     let rates = coordinator(60, 60.0);
     drain(&rates, 60).await;
     let start = Instant::now();
-    let waiter = tokio::spawn({
-        let rates = Arc::clone(&rates);
-        async move { rates.acquire("p", 60).await }
-    });
+    let waiter = waiter(&rates, 60);
     advance(ms(500)).await; // 30 tokens earned at 60/s
     rates.set_base_rate("p", 120.0).expect("rate");
     waiter.await.expect("task").expect("granted");
@@ -165,16 +163,10 @@ async fn waiters_are_served_in_arrival_order() {
 async fn a_cancelled_waiter_gives_up_its_place() {
     let rates = coordinator(60, 60.0);
     drain(&rates, 60).await;
-    let big = tokio::spawn({
-        let rates = Arc::clone(&rates);
-        async move { rates.acquire("p", 60).await }
-    });
+    let big = waiter(&rates, 60);
     settle().await;
     let start = Instant::now();
-    let small = tokio::spawn({
-        let rates = Arc::clone(&rates);
-        async move { rates.acquire("p", 6).await }
-    });
+    let small = waiter(&rates, 6);
     settle().await;
     big.abort();
     small.await.expect("task").expect("granted");

@@ -211,7 +211,8 @@ async fn run(sources: Sources, stop: CancellationToken, output: Output) -> Depth
         let queue = coordinator.queue_depth();
         depths.record(queue);
         ticks += 1;
-        let elapsed = sources.started.elapsed().as_secs_f64();
+        let since = sources.started.elapsed();
+        let elapsed = since.as_secs_f64();
         let written = coordinator.stats().written;
         let smoothed = rate.update(elapsed, written);
         let (scale, _) = sources.recorder.current();
@@ -228,9 +229,7 @@ async fn run(sources: Sources, stop: CancellationToken, output: Output) -> Depth
                 scale,
                 behind,
                 hard,
-                demo: sources
-                    .demo
-                    .map(|shape| shape.at(sources.started.elapsed())),
+                demo: sources.demo.map(|shape| shape.at(since)),
             });
             screen.draw();
         }

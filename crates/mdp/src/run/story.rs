@@ -72,7 +72,7 @@ pub fn what_happened(s: &Summary) -> String {
         ),
     };
     let place = place(&s.sink);
-    let bars = if s.offered == 0 {
+    let held = if s.offered == 0 {
         "no bar was offered".to_owned()
     } else if s.written == s.offered && s.offered == 1 {
         format!("the one bar is in {place}")
@@ -86,27 +86,24 @@ pub fn what_happened(s: &Summary) -> String {
         )
     };
     let kept = if s.dead_lettered > 0 {
-        format!(
-            ", {} in the dead-letter file",
-            plural_bars(s.dead_lettered, "1 bar", "bars")
-        )
+        format!(", {} in the dead-letter file", bars(s.dead_lettered))
     } else {
         String::new()
     };
     let lost = if s.dropped == 0 {
         "nothing dropped".to_owned()
     } else {
-        format!("{} dropped", plural_bars(s.dropped, "1 bar", "bars"))
+        format!("{} dropped", bars(s.dropped))
     };
-    format!("{store}; {pipeline}; {bars}{kept}; {lost}")
+    format!("{store}; {pipeline}; {held}{kept}; {lost}")
 }
 
-/// `1 bar` as `one`, else `12 000 bars`.
-fn plural_bars(n: u64, one: &str, many: &str) -> String {
+/// `1 bar`, `12 000 bars`.
+fn bars(n: u64) -> String {
     if n == 1 {
-        one.to_owned()
+        "1 bar".to_owned()
     } else {
-        format!("{} {many}", thousands(n))
+        format!("{} bars", thousands(n))
     }
 }
 
