@@ -8,13 +8,13 @@ use clap::CommandFactory;
 use mdp_cli::Cli;
 
 /// The default output directory under the workspace root.
-pub fn default_dir(root: &Path) -> PathBuf {
+pub(crate) fn default_dir(root: &Path) -> PathBuf {
     root.join("target").join("man")
 }
 
 /// Writes `mdp.1` and `mdp-<subcommand>.1` for every subcommand (nested ones included) to
 /// `dir`; returns what was written.
-pub fn write(dir: &Path) -> Result<String, String> {
+pub(crate) fn write(dir: &Path) -> Result<String, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut written = Vec::new();
     let mut command = Cli::command();

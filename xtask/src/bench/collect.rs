@@ -7,25 +7,25 @@ use serde_json::Value;
 
 /// One criterion benchmark: its id, mean time per iteration and elements per iteration.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Measurement {
+pub(crate) struct Measurement {
     /// `group/function[/parameter]`.
-    pub id: String,
+    pub(crate) id: String,
     /// Mean nanoseconds per iteration.
-    pub mean_ns: f64,
+    pub(crate) mean_ns: f64,
     /// Elements processed per iteration, when the bench declares a throughput.
-    pub elements: Option<f64>,
+    pub(crate) elements: Option<f64>,
 }
 
 impl Measurement {
     /// Elements per second, when known.
-    pub fn per_second(&self) -> Option<f64> {
+    pub(crate) fn per_second(&self) -> Option<f64> {
         self.elements.map(|e| e * 1e9 / self.mean_ns)
     }
 }
 
 /// Every criterion result under `target/criterion`, sorted by id, and the named figures of
 /// every `target/mdp-bench/*.json` summary.
-pub fn collect(target: &Path) -> Result<(Vec<Measurement>, BTreeMap<String, f64>), String> {
+pub(crate) fn collect(target: &Path) -> Result<(Vec<Measurement>, BTreeMap<String, f64>), String> {
     let mut measurements = Vec::new();
     walk(&target.join("criterion"), &mut measurements);
     measurements.sort_by(|a, b| a.id.cmp(&b.id));

@@ -8,18 +8,18 @@ mod report;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use collect::{Measurement, collect};
-pub use report::render;
+pub(crate) use collect::{Measurement, collect};
+pub(crate) use report::render;
 
 /// The build directory benchmarks write to.
-pub fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
 }
 
 /// Runs the benchmarks (unless `collect_only`), then writes `docs/benchmarks.md`.
-pub fn run(root: &Path, collect_only: bool) -> Result<String, String> {
+pub(crate) fn run(root: &Path, collect_only: bool) -> Result<String, String> {
     let target = target_dir(root);
     if !collect_only {
         let _ = std::fs::remove_dir_all(target.join("mdp-bench"));

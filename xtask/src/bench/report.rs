@@ -103,7 +103,7 @@ fn value(
 }
 
 /// The whole `docs/benchmarks.md`.
-pub fn render(
+pub(crate) fn render(
     measurements: &[Measurement],
     summaries: &BTreeMap<String, f64>,
     machine: &str,
