@@ -9,7 +9,7 @@ use similar::TextDiff;
 const REGENERATE: &str = "cargo xtask schema-export";
 
 /// The workspace root.
-pub fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap_or(Path::new("."))
@@ -17,14 +17,24 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The workspace's `schemas/` directory.
-pub fn schemas_dir() -> PathBuf {
+pub(crate) fn schemas_dir() -> PathBuf {
     workspace_root().join("schemas")
 }
 
 /// Writes every schema file under `dir` and removes stale `.json` files there.
-pub fn write(dir: &Path) -> Result<String, String> {
+pub(crate) fn write(dir: &Path) -> Result<String, String> {
     let files = export();
-    for file in &files {
+    write_files(dir, &files)?;
+    Ok(format!(
+        "wrote {} schema files to {}",
+        files.len(),
+        dir.display()
+    ))
+}
+
+/// Writes `files` under `dir` and removes the `.json` files there that are not among them.
+pub(crate) fn write_files(dir: &Path, files: &[SchemaFile]) -> Result<(), String> {
+    for file in files {
         let path = dir.join(&file.path);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)
@@ -33,19 +43,15 @@ pub fn write(dir: &Path) -> Result<String, String> {
         fs::write(&path, &file.contents)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    for stale in stale_files(dir, &files) {
+    for stale in stale_files(dir, files) {
         fs::remove_file(dir.join(&stale)).map_err(|e| format!("cannot remove {stale}: {e}"))?;
     }
-    Ok(format!(
-        "wrote {} schema files to {}",
-        files.len(),
-        dir.display()
-    ))
+    Ok(())
 }
 
 /// Compares the committed files under `dir` with freshly generated ones; the error holds a
 /// unified diff of every difference and the command that regenerates them.
-pub fn check(dir: &Path) -> Result<String, String> {
+pub(crate) fn check(dir: &Path) -> Result<String, String> {
     let files = export();
     let mut report = String::new();
     for file in &files {
@@ -120,10 +126,20 @@ mod tests {
         fs::write(&target, edited).expect("edits");
         let report = check(&dir).expect_err("stale file is reported");
         fs::remove_dir_all(&dir).expect("cleans up");
-        assert!(
-            report.contains("-  \"$schema_id\"") || report.contains("+"),
-            "{report}"
-        );
+        // The diff's own lines (not its `---`/`+++` headers): the committed wording out,
+        // the generated one in, line for line.
+        let changed = |sign: &str| -> Vec<&str> {
+            let header = sign.repeat(3);
+            report
+                .lines()
+                .filter(|l| l.starts_with(sign) && !l.starts_with(&header))
+                .collect()
+        };
+        let (removed, added) = (changed("-"), changed("+"));
+        assert!(!removed.is_empty(), "{report}");
+        assert_eq!(removed.len(), added.len(), "{report}");
+        assert!(removed.iter().all(|l| l.contains("line")), "{report}");
+        assert!(added.iter().all(|l| l.contains("queue")), "{report}");
         assert!(
             report.contains("a/schemas/v1/telemetry.FeedbackEvent.json"),
             "{report}"
