@@ -4,7 +4,8 @@ use serde_json::{Map, Value, json};
 
 use crate::{AuditEnvelope, Bar, Contract, FeedbackEvent, HealthStatus, RateAdjustment, Track};
 
-/// The version written into every schema as `$core_version`.
+/// The version written into every schema as `$core_version` and into `index.json` as
+/// `core_version`: core-contracts' own package version (its `Cargo.toml`), not the workspace's.
 pub const CORE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One generated file, with its path relative to the `schemas/` directory.

@@ -1,7 +1,6 @@
-//! JSON Schemas of the bus contracts per track, and the backward-compatibility checker.
+//! JSON Schemas of the bus contracts per track. Their compatibility checker is tooling and
+//! lives in xtask (`cargo xtask schema-compat --check`).
 
-mod compat;
 mod export;
 
-pub use compat::{BreakingChange, ChangeKind, breaking_changes};
 pub use export::{CORE_VERSION, SchemaFile, export, schema_for_track, track_pairs};
