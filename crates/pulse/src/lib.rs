@@ -21,8 +21,8 @@ pub mod codec;
 pub mod compat;
 mod config;
 mod error;
+mod handle;
 mod idempotency;
-mod pulse;
 mod runner;
 pub mod stream;
 mod subscription;
@@ -38,8 +38,8 @@ pub use config::{
     BackendKind, Compat, ConfigError, Enforcement, PulseConfig, redact_url, redis_address,
 };
 pub use error::BusError;
+pub use handle::Pulse;
 pub use idempotency::Idempotency;
-pub use pulse::Pulse;
 pub use runner::{ConsumerRunner, Handler, RunnerReport};
 pub use stream::{Retention, StreamName};
 pub use subscription::{Delivery, Subscription};
