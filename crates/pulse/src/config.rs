@@ -62,7 +62,8 @@ impl Compat {
 pub struct PulseConfig {
     /// `PULSE_ENABLED` (true): whether services publish and consume at all.
     pub enabled: bool,
-    /// `EVENT_BUS_BACKEND` (`inmem`): `inmem` or `redis`.
+    /// `EVENT_BUS_BACKEND` (`inmem`): `inmem` or `redis` (in a build with the cargo feature
+    /// `redis`, the default).
     pub backend: BackendKind,
     /// `REDIS_URL` (`redis://localhost:6379/0`): never logged with its password.
     pub redis_url: String,
@@ -186,13 +187,7 @@ impl PulseConfig {
                 None => d.enabled,
                 Some(v) => parse_bool("PULSE_ENABLED", &v)?,
             },
-            backend: match get("EVENT_BUS_BACKEND").as_deref() {
-                None | Some("inmem") => BackendKind::InMemory,
-                Some("redis") => BackendKind::Redis,
-                Some(other) => {
-                    return Err(invalid("EVENT_BUS_BACKEND", other, "one of inmem, redis"));
-                }
-            },
+            backend: parse_backend(get("EVENT_BUS_BACKEND").as_deref(), REDIS_BUILT)?,
             redis_url: match get("REDIS_URL") {
                 None => d.redis_url,
                 Some(url) => validate_redis_url(url)?,
@@ -323,11 +318,43 @@ fn millis_or(
     }
 }
 
+/// Whether this build has the Redis Streams backend (cargo feature `redis`).
+const REDIS_BUILT: bool = cfg!(feature = "redis");
+
+/// What a build without the Redis Streams backend says to `EVENT_BUS_BACKEND=redis`.
+pub(crate) const NO_REDIS_BACKEND: &str =
+    "inmem: this build of pulse has no Redis Streams backend (cargo feature `redis` is off)";
+
+/// `EVENT_BUS_BACKEND`; `redis` only when `redis_built` (the backend is compiled in).
+fn parse_backend(value: Option<&str>, redis_built: bool) -> Result<BackendKind, ConfigError> {
+    match value {
+        None | Some("inmem") => Ok(BackendKind::InMemory),
+        Some("redis") if redis_built => Ok(BackendKind::Redis),
+        Some("redis") => Err(invalid("EVENT_BUS_BACKEND", "redis", NO_REDIS_BACKEND)),
+        Some(other) if redis_built => {
+            Err(invalid("EVENT_BUS_BACKEND", other, "one of inmem, redis"))
+        }
+        Some(other) => Err(invalid("EVENT_BUS_BACKEND", other, "inmem")),
+    }
+}
+
+/// Whether the Redis client reads `url` as a server address.
+#[cfg(feature = "redis")]
+fn well_formed_redis_url(url: &str) -> bool {
+    redis::parse_redis_url(url).is_some()
+}
+
+/// Without the Redis backend no connection is ever made: the scheme is all that is checked.
+#[cfg(not(feature = "redis"))]
+fn well_formed_redis_url(_url: &str) -> bool {
+    true
+}
+
 fn validate_redis_url(url: String) -> Result<String, ConfigError> {
     let ok = ["redis://", "rediss://", "unix://", "redis+unix://"]
         .iter()
         .any(|scheme| url.starts_with(scheme))
-        && redis::parse_redis_url(&url).is_some();
+        && well_formed_redis_url(&url);
     if ok {
         Ok(url)
     } else {
@@ -460,6 +487,31 @@ mod tests {
         assert_eq!(config(&explicit).expect("valid").key_prefix, "");
         let c = config(&[("PULSE_COMPAT", "none"), ("MD_NAMESPACE", "md")]).expect("valid");
         assert_eq!((c.compat, c.key_prefix.as_str()), (Compat::None, ""));
+    }
+
+    #[test]
+    fn the_redis_backend_is_refused_clearly_by_a_build_without_it() {
+        let err = parse_backend(Some("redis"), false).expect_err("not built");
+        assert_eq!(err.variable, "EVENT_BUS_BACKEND");
+        assert!(err.to_string().contains("feature `redis`"), "{err}");
+        assert_eq!(
+            parse_backend(Some("inmem"), false),
+            Ok(BackendKind::InMemory)
+        );
+        assert_eq!(parse_backend(None, false), Ok(BackendKind::InMemory));
+        let err = parse_backend(Some("kafka"), false).expect_err("unknown");
+        assert_eq!(err.expected, "inmem");
+        assert_eq!(parse_backend(Some("redis"), true), Ok(BackendKind::Redis));
+    }
+
+    #[test]
+    fn this_build_reads_the_backend_its_features_give() {
+        let parsed = config(&[("EVENT_BUS_BACKEND", "redis")]);
+        if cfg!(feature = "redis") {
+            assert_eq!(parsed.expect("built").backend, BackendKind::Redis);
+        } else {
+            assert_eq!(parsed.expect_err("not built").expected, NO_REDIS_BACKEND);
+        }
     }
 
     #[test]

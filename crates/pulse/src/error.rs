@@ -32,6 +32,7 @@ impl BusError {
     }
 }
 
+#[cfg(feature = "redis")]
 impl From<redis::RedisError> for BusError {
     fn from(err: redis::RedisError) -> Self {
         if err.is_io_error()

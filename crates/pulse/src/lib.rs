@@ -5,15 +5,20 @@
 //!   (consumer groups with fan-out and competition, at-least-once delivery, reclaim of idle
 //!   entries, redelivery then dead-lettering, retention by count for telemetry and by
 //!   acknowledgement for data streams, backlog); backends
-//!   [`backend::memory::InMemoryBus`] and [`backend::redis_streams::RedisStreamsBus`],
-//!   chosen by [`BackendKind`].
+//!   [`backend::memory::InMemoryBus`] and `backend::redis_streams::RedisStreamsBus`
+//!   (cargo feature `redis`, on by default), chosen by [`BackendKind`].
 //! - [`codec`]: the wire format shared with the Python originals.
 //! - [`Pulse`]: typed publish and subscribe over the DTOs of `core-contracts`.
 //! - [`Broadcast`]: a reader that sees every entry of a stream (no group), for state every
 //!   reader needs whole.
 //! - [`ConsumerRunner`]: a supervised handler loop with acks, fails and idempotency.
 //! - [`PulseConfig`]: settings from the environment; [`PulseMetrics`]: telemetry.
-//! - `testing` (feature `testing`): the test support other crates share.
+//! - `testing` (feature `testing`, which implies `redis`): the test support other crates
+//!   share.
+//!
+//! Without the default feature `redis` the crate has no Redis or TLS dependency: the
+//! in-memory backend, the codec, the runner and the rest, with `EVENT_BUS_BACKEND=redis`
+//! refused by [`PulseConfig::from_env`].
 
 pub mod backend;
 pub mod broadcast;
@@ -21,8 +26,8 @@ pub mod codec;
 pub mod compat;
 mod config;
 mod error;
+mod handle;
 mod idempotency;
-mod pulse;
 mod runner;
 pub mod stream;
 mod subscription;
@@ -38,8 +43,8 @@ pub use config::{
     BackendKind, Compat, ConfigError, Enforcement, PulseConfig, redact_url, redis_address,
 };
 pub use error::BusError;
+pub use handle::Pulse;
 pub use idempotency::Idempotency;
-pub use pulse::Pulse;
 pub use runner::{ConsumerRunner, Handler, RunnerReport};
 pub use stream::{Retention, StreamName};
 pub use subscription::{Delivery, Subscription};

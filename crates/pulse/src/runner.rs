@@ -53,6 +53,18 @@ pub struct ConsumerRunner<T, H> {
     _payload: std::marker::PhantomData<fn() -> T>,
 }
 
+impl<T, H> std::fmt::Debug for ConsumerRunner<T, H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsumerRunner")
+            .field("pulse", &self.pulse)
+            .field("stream", &self.stream)
+            .field("group", &self.group)
+            .field("consumer", &self.consumer)
+            .field("max_backoff", &self.max_backoff)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
     /// A runner for `consumer` in `group` on stream `name`.
     pub fn new(pulse: Pulse, name: &str, group: &str, consumer: &str, handler: Arc<H>) -> Self {

@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// Shortest time between two trims of one stream by one publisher.
-pub const TRIM_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const TRIM_EVERY: Duration = Duration::from_secs(1);
 
 /// Whether a trim last made at `last` is due again at `now`.
 fn is_due(last: Option<Duration>, now: Duration, every: Duration) -> bool {
@@ -15,13 +15,13 @@ fn is_due(last: Option<Duration>, now: Duration, every: Duration) -> bool {
 
 /// The last trim time of each stream key; shared by clones of a `Pulse`.
 #[derive(Debug, Default)]
-pub struct TrimSchedule {
+pub(crate) struct TrimSchedule {
     last: Mutex<HashMap<String, Duration>>,
 }
 
 impl TrimSchedule {
     /// Whether `key` is due for a trim at `now`; if so, records `now` as its last trim.
-    pub fn claim(&self, key: &str, now: Duration) -> bool {
+    pub(crate) fn claim(&self, key: &str, now: Duration) -> bool {
         let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
         if !is_due(last.get(key).copied(), now, TRIM_EVERY) {
             return false;

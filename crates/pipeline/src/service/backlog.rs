@@ -13,12 +13,12 @@ use tokio::task::JoinHandle;
 use crate::FeedbackHandler;
 
 /// How often the pipeline reads the backlog (one `XINFO GROUPS` each time).
-pub const ADMISSION_EVERY: Duration = Duration::from_millis(100);
+pub(super) const ADMISSION_EVERY: Duration = Duration::from_millis(100);
 
 /// Reads the backlog every [`ADMISSION_EVERY`] and hands it to `handler` as pressure until
 /// `stop` is cancelled. While it cannot be read the last reading stands (plus what the
 /// pipeline published since), so a bus outage never lifts the limit.
-pub fn spawn_backlog_admission(
+pub(super) fn spawn_backlog_admission(
     pulse: Pulse,
     handler: Arc<FeedbackHandler>,
     stop: CancellationToken,

@@ -43,18 +43,18 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Check
 
 /// A checkpoint file (or none: every start begins at the first bar).
 #[derive(Debug, Clone)]
-pub struct Checkpoint {
+pub(super) struct Checkpoint {
     path: Option<PathBuf>,
 }
 
 impl Checkpoint {
     /// The checkpoint at `path`.
-    pub fn new(path: Option<PathBuf>) -> Self {
+    pub(super) fn new(path: Option<PathBuf>) -> Self {
         Self { path }
     }
 
     /// Bars already published (0 without a file).
-    pub fn load(&self) -> Result<u64, CheckpointError> {
+    pub(super) fn load(&self) -> Result<u64, CheckpointError> {
         let Some(path) = &self.path else {
             return Ok(0);
         };
@@ -69,7 +69,7 @@ impl Checkpoint {
     }
 
     /// Records that `published` bars were published.
-    pub async fn save(&self, published: u64) -> Result<(), CheckpointError> {
+    pub(super) async fn save(&self, published: u64) -> Result<(), CheckpointError> {
         let Some(path) = self.path.clone() else {
             return Ok(());
         };

@@ -18,7 +18,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// Publishes bars on the bars stream.
 #[derive(Debug)]
-pub struct BarPublisher {
+pub(super) struct BarPublisher {
     pulse: Pulse,
     checkpoint: Checkpoint,
     published: AtomicU64,
@@ -30,7 +30,7 @@ pub struct BarPublisher {
 impl BarPublisher {
     /// A publisher on `pulse` whose count starts at `already` (bars published by earlier
     /// runs, per `checkpoint`); gives up retrying when `shutdown` is cancelled.
-    pub fn new(
+    pub(super) fn new(
         pulse: Pulse,
         checkpoint: Checkpoint,
         already: u64,
@@ -49,13 +49,13 @@ impl BarPublisher {
 
     /// Also tells `handler` of each batch published, so that backlog admission holds
     /// within one batch of `MDP_MAX_BACKLOG` rather than one backlog reading later.
-    pub fn admitting(mut self, handler: Arc<FeedbackHandler>) -> Self {
+    pub(super) fn admitting(mut self, handler: Arc<FeedbackHandler>) -> Self {
         self.admission = Some(handler);
         self
     }
 
     /// Bars of the source published so far, earlier runs included.
-    pub fn published(&self) -> u64 {
+    pub(super) fn published(&self) -> u64 {
         self.published.load(Ordering::Relaxed)
     }
 

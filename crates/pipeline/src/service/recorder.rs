@@ -62,7 +62,7 @@ impl ScaleRecorder {
 }
 
 /// The label of a scale in the summary.
-pub fn scale_label(scale: f64) -> String {
+pub(super) fn scale_label(scale: f64) -> String {
     format!("{scale:.2}")
 }
 

@@ -4,4 +4,4 @@
 
 #![allow(unused_imports)]
 
-pub use pulse::testing::{Harness, redis_available, redis_url, test_config, unique_prefix};
+pub(crate) use pulse::testing::{Harness, redis_available, redis_url, test_config, unique_prefix};

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-pub mod bus;
+pub(crate) mod bus;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,21 +16,21 @@ use pipeline::BarSubmitter;
 
 /// Records every adjustment; refuses them while `fail` is set, counting the refusals.
 #[derive(Debug, Default)]
-pub struct RecordingController {
+pub(crate) struct RecordingController {
     pub applied: Mutex<Vec<RateAdjustment>>,
     pub fail: AtomicBool,
     pub refused: AtomicU64,
 }
 
 impl RecordingController {
-    pub fn applied(&self) -> Vec<RateAdjustment> {
+    pub(crate) fn applied(&self) -> Vec<RateAdjustment> {
         self.applied
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
-    pub fn scales(&self) -> Vec<f64> {
+    pub(crate) fn scales(&self) -> Vec<f64> {
         self.applied().iter().map(|a| a.scale).collect()
     }
 }
@@ -52,7 +52,7 @@ impl RateController for RecordingController {
 
 /// A sink that always fails.
 #[derive(Debug, Default)]
-pub struct FailingSink;
+pub(crate) struct FailingSink;
 
 #[async_trait]
 impl AdjustmentSink for FailingSink {
@@ -63,27 +63,27 @@ impl AdjustmentSink for FailingSink {
 
 /// Records every batch; fails from the `fail_from`-th batch on (0-based), if set.
 #[derive(Debug, Default)]
-pub struct RecordingSubmitter {
+pub(crate) struct RecordingSubmitter {
     pub batches: Mutex<Vec<Vec<Bar>>>,
     pub fail_from: Option<usize>,
 }
 
 impl RecordingSubmitter {
-    pub fn failing_from(batch: usize) -> Self {
+    pub(crate) fn failing_from(batch: usize) -> Self {
         Self {
             batches: Mutex::default(),
             fail_from: Some(batch),
         }
     }
 
-    pub fn batches(&self) -> Vec<Vec<Bar>> {
+    pub(crate) fn batches(&self) -> Vec<Vec<Bar>> {
         self.batches
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
-    pub fn bars(&self) -> Vec<Bar> {
+    pub(crate) fn bars(&self) -> Vec<Bar> {
         self.batches().into_iter().flatten().collect()
     }
 }
@@ -101,7 +101,7 @@ impl BarSubmitter for RecordingSubmitter {
 }
 
 /// A lookup over `pairs`, for `PipelineSettings::from_lookup`.
-pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+pub(crate) fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let pairs: Vec<(String, String)> = pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -109,6 +109,6 @@ pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     move |var: &str| pairs.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone())
 }
 
-pub fn arc<T>(value: T) -> Arc<T> {
+pub(crate) fn arc<T>(value: T) -> Arc<T> {
     Arc::new(value)
 }

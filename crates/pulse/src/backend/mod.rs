@@ -1,5 +1,5 @@
 //! The [`EventBus`] trait every backend implements, and the backends: [`memory`] (one shared
-//! in-process bus) and [`redis_streams`] (Redis Streams), chosen by
+//! in-process bus) and `redis_streams` (Redis Streams, cargo feature `redis`), chosen by
 //! [`BackendKind`](crate::BackendKind); [`entry`] holds the entry types (raw fields,
 //! dead letters), [`retention`] what a stream's groups still need (trim point, backlog).
 
@@ -13,6 +13,7 @@ use crate::{BackendKind, BusError, PulseConfig, Retention};
 
 pub mod entry;
 pub mod memory;
+#[cfg(feature = "redis")]
 pub mod redis_streams;
 pub mod retention;
 
@@ -218,12 +219,19 @@ pub trait StreamReader: Send + Sync {
     ) -> Result<Vec<RawEntry>, BusError>;
 }
 
-/// The backend `config` names: the process's shared in-memory bus, or a Redis Streams bus.
+/// The backend `config` names: the process's shared in-memory bus, or a Redis Streams bus
+/// (an error in a build without the cargo feature `redis`).
 pub async fn from_config(config: &PulseConfig) -> Result<Arc<dyn EventBus>, BusError> {
     match config.backend {
         BackendKind::InMemory => Ok(Arc::new(memory::InMemoryBus::shared())),
+        #[cfg(feature = "redis")]
         BackendKind::Redis => Ok(Arc::new(
             redis_streams::RedisStreamsBus::connect(config).await?,
         )),
+        #[cfg(not(feature = "redis"))]
+        BackendKind::Redis => Err(BusError::Command(format!(
+            "EVENT_BUS_BACKEND=redis: expected {}",
+            crate::config::NO_REDIS_BACKEND
+        ))),
     }
 }

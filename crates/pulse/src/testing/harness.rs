@@ -40,6 +40,15 @@ pub struct Harness {
     redis: Option<String>,
 }
 
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness")
+            .field("backend", &self.bus.kind())
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A config for fast tests: short idle timeout and blocking reads.
 pub fn test_config(backend: BackendKind, prefix: &str) -> PulseConfig {
     PulseConfig {

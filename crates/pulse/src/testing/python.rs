@@ -121,6 +121,15 @@ pub struct PeerProcess {
     stderr: Arc<Mutex<String>>,
 }
 
+impl std::fmt::Debug for PeerProcess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerProcess")
+            .field("pid", &self.child.id())
+            .field("lines_seen", &self.seen.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl PeerProcess {
     /// Writes `line` to the command's stdin.
     pub fn send(&mut self, line: &str) {

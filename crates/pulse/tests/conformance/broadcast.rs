@@ -29,7 +29,7 @@ async fn reader(pulse: &Pulse) -> Broadcast<FeedbackEvent> {
         .expect("opens a broadcast reader")
 }
 
-pub async fn every_broadcast_reader_sees_every_event(h: Harness) {
+pub(crate) async fn every_broadcast_reader_sees_every_event(h: Harness) {
     let pulse = h.pulse();
     let mut a = reader(&pulse).await;
     let mut b = reader(&pulse).await;
@@ -52,7 +52,7 @@ pub async fn every_broadcast_reader_sees_every_event(h: Harness) {
     assert_eq!(pulse.backend().len(&key).await.expect("len"), 7);
 }
 
-pub async fn a_broadcast_reader_starts_from_the_recent_history(h: Harness) {
+pub(crate) async fn a_broadcast_reader_starts_from_the_recent_history(h: Harness) {
     let pulse = h.pulse();
     let mut empty = reader(&pulse).await;
     assert!(empty.history(10).await.expect("reads").is_empty());
@@ -85,7 +85,7 @@ pub async fn a_broadcast_reader_starts_from_the_recent_history(h: Harness) {
     );
 }
 
-pub async fn a_broadcast_reader_skips_what_it_cannot_decode(h: Harness) {
+pub(crate) async fn a_broadcast_reader_skips_what_it_cannot_decode(h: Harness) {
     let pulse = h.pulse();
     let mut r = reader(&pulse).await;
     let key = pulse.stream(STREAM).key().to_owned();

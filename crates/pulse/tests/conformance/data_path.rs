@@ -50,7 +50,7 @@ async fn subscribe(pulse: &Pulse, group: &str, consumer: &str) -> Subscription<F
         .expect("subscribes")
 }
 
-pub async fn a_data_stream_keeps_every_unacked_entry_past_retention(h: Harness) {
+pub(crate) async fn a_data_stream_keeps_every_unacked_entry_past_retention(h: Harness) {
     let pulse = h.pulse_with(|c| c.retention = NonZeroUsize::new(100).expect("non-zero"));
     let key = pulse.stream(DATA).key().to_owned();
     assert_eq!(pulse.stream(DATA).retention(100), Retention::Acknowledged);
@@ -64,7 +64,7 @@ pub async fn a_data_stream_keeps_every_unacked_entry_past_retention(h: Harness) 
     assert_eq!(sizes(&read_batches(&mut b, 1000).await), all);
 }
 
-pub async fn a_trim_removes_only_what_every_group_acknowledged(h: Harness) {
+pub(crate) async fn a_trim_removes_only_what_every_group_acknowledged(h: Harness) {
     let pulse = h.pulse_with(|c| c.idle_timeout = Duration::from_secs(600));
     let key = pulse.stream(DATA).key().to_owned();
     let mut a = subscribe(&pulse, "group-a", "c1").await;
@@ -105,7 +105,7 @@ pub async fn a_trim_removes_only_what_every_group_acknowledged(h: Harness) {
     );
 }
 
-pub async fn a_stream_without_groups_is_never_trimmed_by_acknowledgement(h: Harness) {
+pub(crate) async fn a_stream_without_groups_is_never_trimmed_by_acknowledgement(h: Harness) {
     let pulse = h.pulse();
     let key = pulse.stream(DATA).key().to_owned();
     publish_data(&pulse, 0, 300).await;
@@ -113,7 +113,7 @@ pub async fn a_stream_without_groups_is_never_trimmed_by_acknowledgement(h: Harn
     assert_eq!(pulse.backend().len(&key).await.expect("len"), 300);
 }
 
-pub async fn backlog_counts_undelivered_and_pending(h: Harness) {
+pub(crate) async fn backlog_counts_undelivered_and_pending(h: Harness) {
     let pulse = h.pulse_with(|c| c.read_count = NonZeroUsize::new(4).expect("non-zero"));
     assert_eq!(
         pulse.backlog(DATA, "g").await.expect("backlog"),
@@ -142,7 +142,7 @@ pub async fn backlog_counts_undelivered_and_pending(h: Harness) {
     );
 }
 
-pub async fn a_touch_never_takes_back_a_reclaimed_entry(h: Harness) {
+pub(crate) async fn a_touch_never_takes_back_a_reclaimed_entry(h: Harness) {
     let pulse = h.pulse();
     let patient = h.pulse_with(|c| c.idle_timeout = Duration::from_secs(600));
     let mut a = subscribe(&pulse, "g", "a").await;
@@ -182,7 +182,7 @@ async fn collect_one(sub: &mut Subscription<FeedbackEvent>) -> Delivery<Feedback
     }
 }
 
-pub async fn a_claim_scan_resumes_after_the_last_entry_it_looked_at(h: Harness) {
+pub(crate) async fn a_claim_scan_resumes_after_the_last_entry_it_looked_at(h: Harness) {
     let pulse = h.pulse();
     let key = pulse.stream(DATA).key().to_owned();
     let mut doomed = subscribe(&pulse, "g", "doomed").await;
@@ -209,7 +209,7 @@ pub async fn a_claim_scan_resumes_after_the_last_entry_it_looked_at(h: Harness) 
     assert_eq!(claim().await, ids[0..2], "back to the start after the end");
 }
 
-pub async fn a_dead_consumers_whole_backlog_is_reclaimed_read_after_read(h: Harness) {
+pub(crate) async fn a_dead_consumers_whole_backlog_is_reclaimed_read_after_read(h: Harness) {
     let pulse = h.pulse_with(|c| {
         c.read_count = NonZeroUsize::new(10).expect("non-zero");
         c.idle_timeout = Duration::from_secs(2);
@@ -237,7 +237,7 @@ pub async fn a_dead_consumers_whole_backlog_is_reclaimed_read_after_read(h: Harn
     assert_eq!(sizes_seen, [10, 10, 10, 10, 10]);
 }
 
-pub async fn a_batch_read_hands_out_the_whole_read(h: Harness) {
+pub(crate) async fn a_batch_read_hands_out_the_whole_read(h: Harness) {
     let pulse = h.pulse_with(|c| c.read_count = NonZeroUsize::new(5).expect("non-zero"));
     let key = pulse.stream(DATA).key().to_owned();
     let mut sub = subscribe(&pulse, "g", "c1").await;
@@ -264,7 +264,7 @@ pub async fn a_batch_read_hands_out_the_whole_read(h: Harness) {
     );
 }
 
-pub async fn entries_read_ahead_by_the_runner_are_not_reclaimed(h: Harness) {
+pub(crate) async fn entries_read_ahead_by_the_runner_are_not_reclaimed(h: Harness) {
     struct FirstWaits {
         calls: AtomicU64,
         release: tokio::sync::Notify,
@@ -310,7 +310,7 @@ fn field(name: &[u8], value: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (name.to_vec(), value.to_vec())
 }
 
-pub async fn undecodable_entries_are_dead_lettered_and_replayed_byte_for_byte(h: Harness) {
+pub(crate) async fn undecodable_entries_are_dead_lettered_and_replayed_byte_for_byte(h: Harness) {
     let pulse = h.pulse();
     let key = pulse.stream(DATA).key().to_owned();
     let mut sub = subscribe(&pulse, "g", "c1").await;
@@ -349,7 +349,7 @@ pub async fn undecodable_entries_are_dead_lettered_and_replayed_byte_for_byte(h:
     );
 }
 
-pub async fn a_failed_entry_is_dead_lettered_with_every_field(h: Harness) {
+pub(crate) async fn a_failed_entry_is_dead_lettered_with_every_field(h: Harness) {
     let pulse = h.pulse_with(|c| c.max_deliveries = NonZeroU32::MIN);
     let key = pulse.stream(DATA).key().to_owned();
     let mut sub = subscribe(&pulse, "g", "c1").await;

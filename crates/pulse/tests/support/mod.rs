@@ -3,17 +3,17 @@
 
 #![allow(dead_code, unused_imports)]
 
-pub use pulse::testing::{Harness, redis_available, redis_url, test_config, unique_prefix};
+pub(crate) use pulse::testing::{Harness, redis_available, redis_url, test_config, unique_prefix};
 
-pub mod redis_server {
+pub(crate) mod redis_server {
     //! The private `redis-server` of the shared test support.
-    pub use pulse::testing::RedisServer;
+    pub(crate) use pulse::testing::RedisServer;
 }
 
 use core_contracts::{BackpressureLevel, FeedbackEvent};
 
 /// A valid feedback event whose `queue_size` carries `n`, to tell events apart.
-pub fn event(n: u64) -> FeedbackEvent {
+pub(crate) fn event(n: u64) -> FeedbackEvent {
     FeedbackEvent::new(
         "bars-coord",
         n,

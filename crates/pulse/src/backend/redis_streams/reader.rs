@@ -9,21 +9,29 @@ use async_trait::async_trait;
 use redis::Value;
 use redis::aio::ConnectionManager;
 
+use super::connection::{COMMAND_TIMEOUT, bounded, within};
 use super::reply::{as_string, parse_entries, parse_read_reply};
-use super::{COMMAND_TIMEOUT, bounded};
 use crate::BusError;
 use crate::backend::{RawEntry, StreamReader};
-use crate::config::redis_address;
 
 /// A reader with its own connection, so its blocking `XREADGROUP` delays nothing else, and
 /// its `XAUTOCLAIM` cursor per stream and group.
 pub(super) struct RedisReader {
-    pub(super) conn: ConnectionManager,
-    pub(super) url: String,
-    pub(super) claim_cursors: HashMap<(String, String), String>,
+    conn: ConnectionManager,
+    url: String,
+    claim_cursors: HashMap<(String, String), String>,
 }
 
 impl RedisReader {
+    /// A reader on `conn` (its own), to the server of `url` (redacted, for errors).
+    pub(super) fn new(conn: ConnectionManager, url: String) -> Self {
+        Self {
+            conn,
+            url,
+            claim_cursors: HashMap::new(),
+        }
+    }
+
     /// Runs a read that blocks up to `block`, failing once it is overdue by
     /// [`COMMAND_TIMEOUT`].
     async fn blocking_read(
@@ -32,24 +40,14 @@ impl RedisReader {
         cmd: redis::Cmd,
         block: Duration,
     ) -> Result<Vec<RawEntry>, BusError> {
-        let timeout = block + COMMAND_TIMEOUT;
-        match tokio::time::timeout(timeout, cmd.query_async::<Value>(&mut self.conn)).await {
-            Ok(Ok(reply)) => Ok(parse_read_reply(&reply)),
-            Ok(Err(error)) => Err(match BusError::from(error) {
-                BusError::Unavailable(e) => {
-                    BusError::Unavailable(format!("{what} on {}: {e}", redis_address(&self.url)))
-                }
-                BusError::Command(e) => {
-                    BusError::Command(format!("{what} on {}: {e}", redis_address(&self.url)))
-                }
-                other => other,
-            }),
-            Err(_) => Err(BusError::Unavailable(format!(
-                "{what} on {} timed out after {} s",
-                redis_address(&self.url),
-                timeout.as_secs_f64()
-            ))),
-        }
+        let reply: Value = within(
+            block + COMMAND_TIMEOUT,
+            &self.url,
+            what,
+            cmd.query_async(&mut self.conn),
+        )
+        .await?;
+        Ok(parse_read_reply(&reply))
     }
 }
 

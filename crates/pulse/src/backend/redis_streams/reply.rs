@@ -1,5 +1,6 @@
 //! Replies of the Redis Streams commands, read as bytes: entry fields are never decoded;
-//! ids and counts, text by construction, are.
+//! ids and counts, text by construction, are. Pure functions of a [`Value`] that never fail:
+//! a reply of another shape than expected (or a part of one) reads as nothing.
 
 use redis::Value;
 
@@ -8,12 +9,15 @@ use crate::backend::retention::EntryId;
 
 /// One row of `XINFO GROUPS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct GroupInfo {
-    pub(super) name: Vec<u8>,
-    pub(super) pending: u64,
-    pub(super) last_delivered: EntryId,
+pub struct GroupInfo {
+    /// The group's name, as bytes.
+    pub name: Vec<u8>,
+    /// Entries delivered and not yet acknowledged.
+    pub pending: u64,
+    /// The last id delivered to the group.
+    pub last_delivered: EntryId,
     /// Entries not yet delivered; `None` when Redis cannot tell (reported as nil).
-    pub(super) lag: Option<u64>,
+    pub lag: Option<u64>,
 }
 
 /// A bulk or simple string (or integer) as raw bytes.
@@ -28,11 +32,12 @@ fn as_bytes(value: &Value) -> Option<Vec<u8>> {
 }
 
 /// A string reply that is text by construction (ids, counts): never a field value.
-pub(super) fn as_string(value: &Value) -> Option<String> {
+pub fn as_string(value: &Value) -> Option<String> {
     String::from_utf8(as_bytes(value)?).ok()
 }
 
-pub(super) fn as_int(value: &Value) -> Option<i64> {
+/// An integer reply, or a string one holding an integer.
+pub fn as_int(value: &Value) -> Option<i64> {
     match value {
         Value::Int(i) => Some(*i),
         other => as_string(other)?.parse().ok(),
@@ -40,7 +45,7 @@ pub(super) fn as_int(value: &Value) -> Option<i64> {
 }
 
 /// `XPENDING key group id id 1` -> the delivery count of that id, if pending.
-pub(super) fn pending_count(reply: &Value) -> Option<u32> {
+pub fn pending_count(reply: &Value) -> Option<u32> {
     let Value::Array(rows) = reply else {
         return None;
     };
@@ -66,7 +71,7 @@ fn pairs(value: &Value) -> Vec<(Vec<u8>, &Value)> {
 }
 
 /// `XINFO GROUPS` -> one [`GroupInfo`] per group.
-pub(super) fn parse_groups(reply: &Value) -> Vec<GroupInfo> {
+pub fn parse_groups(reply: &Value) -> Vec<GroupInfo> {
     let Value::Array(groups) = reply else {
         return Vec::new();
     };
@@ -98,7 +103,7 @@ pub(super) fn parse_groups(reply: &Value) -> Vec<GroupInfo> {
 }
 
 /// `[[id, [field, value, ...] | nil], ...]` -> entries with their fields as raw bytes.
-pub(super) fn parse_entries(value: &Value) -> Vec<RawEntry> {
+pub fn parse_entries(value: &Value) -> Vec<RawEntry> {
     let Value::Array(items) = value else {
         return Vec::new();
     };
@@ -124,7 +129,7 @@ pub(super) fn parse_entries(value: &Value) -> Vec<RawEntry> {
 }
 
 /// `XREADGROUP` reply: `[[key, entries]]` (or a map), or nil on timeout.
-pub(super) fn parse_read_reply(reply: &Value) -> Vec<RawEntry> {
+pub fn parse_read_reply(reply: &Value) -> Vec<RawEntry> {
     match reply {
         Value::Array(streams) => streams
             .iter()

@@ -1,35 +1,22 @@
-//! The Redis Streams backend: `XADD` (with `MAXLEN ~` for count-bounded streams only),
-//! `XTRIM MINID ~` below what the groups still need (from `XINFO GROUPS` and `XPENDING`),
-//! consumer groups created from `0` with `MKSTREAM`, `XREADGROUP` on a connection of the
-//! reader's own, `XAUTOCLAIM` of idle entries continuing from its cursor, a Lua script that
-//! refreshes (`XCLAIM ... JUSTID`) only entries the consumer still owns, and a dead-letter
-//! stream written atomically with the `XACK` of the original. Replies are read as bytes:
-//! field names and values are never decoded.
+//! [`RedisStreamsBus`]: the [`EventBus`] on Redis Streams. Commands share one multiplexed
+//! connection; trimming and backlogs read the groups' positions (`XINFO GROUPS`, `XPENDING`).
 
-use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::{Client, Script, Value};
 
-use super::entry::{self, DeadLetter, Fields, RawEntry};
-use super::retention::{self, Backlog, EntryId, GroupPosition};
-use super::{EventBus, FailOutcome, FailPolicy, StreamReader};
-use crate::config::{redact_url, redis_address};
+use super::connection::{bounded, manager_config, open_client};
+use super::reader::RedisReader;
+use super::reply::{GroupInfo, as_int, as_string, parse_entries, parse_groups, pending_count};
+use crate::backend::entry::{self, DeadLetter, Fields, RawEntry};
+use crate::backend::retention::{self, Backlog, EntryId, GroupPosition};
+use crate::backend::{EventBus, FailOutcome, FailPolicy, StreamReader};
+use crate::config::redact_url;
 use crate::{BusError, PulseConfig, Retention};
-
-mod reader;
-mod reply;
-
-use reader::RedisReader;
-
-use reply::{GroupInfo, as_int, as_string, parse_entries, parse_groups, pending_count};
-
-/// Longest a non-blocking command may take before the caller gets an error.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Entries per `XRANGE` page when counting a backlog that `XINFO GROUPS` cannot tell.
 const BACKLOG_SCAN_PAGE: usize = 10_000;
@@ -71,15 +58,6 @@ impl std::fmt::Debug for RedisStreamsBus {
             .field("url", &self.url)
             .finish()
     }
-}
-
-fn manager_config(response_timeout: Duration) -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_min_delay(Duration::from_millis(50))
-        .set_max_delay(Duration::from_millis(1000))
-        .set_number_of_retries(3)
-        .set_connection_timeout(Some(Duration::from_secs(1)))
-        .set_response_timeout(Some(response_timeout))
 }
 
 impl RedisStreamsBus {
@@ -156,45 +134,6 @@ impl RedisStreamsBus {
             }
         }
         Ok(counted)
-    }
-}
-
-/// A client for `config.redis_url`; `rediss://` verifies the server against
-/// `REDIS_TLS_CA_FILE` when set, and against the system's roots otherwise.
-fn open_client(config: &PulseConfig) -> Result<Client, String> {
-    match &config.redis_tls_ca_file {
-        Some(path) if config.redis_url.starts_with("rediss://") => {
-            let pem = std::fs::read(path)
-                .map_err(|e| format!("cannot read REDIS_TLS_CA_FILE {}: {e}", path.display()))?;
-            let certs = redis::TlsCertificates {
-                client_tls: None,
-                root_cert: Some(pem),
-            };
-            Client::build_with_tls(config.redis_url.as_str(), certs).map_err(|e| e.to_string())
-        }
-        _ => Client::open(config.redis_url.as_str()).map_err(|e| e.to_string()),
-    }
-}
-
-async fn bounded<T, F>(url: &str, what: &str, fut: F) -> Result<T, BusError>
-where
-    F: Future<Output = redis::RedisResult<T>>,
-{
-    match tokio::time::timeout(COMMAND_TIMEOUT, fut).await {
-        Ok(result) => result.map_err(|error| match BusError::from(error) {
-            BusError::Unavailable(e) => {
-                BusError::Unavailable(format!("{what} on {}: {e}", redis_address(url)))
-            }
-            BusError::Command(e) => {
-                BusError::Command(format!("{what} on {}: {e}", redis_address(url)))
-            }
-            other => other,
-        }),
-        Err(_) => Err(BusError::Unavailable(format!(
-            "{what} on {} timed out after {} s",
-            redis_address(url),
-            COMMAND_TIMEOUT.as_secs_f64()
-        ))),
     }
 }
 
@@ -355,11 +294,7 @@ impl EventBus for RedisStreamsBus {
             ),
         )
         .await?;
-        Ok(Box::new(RedisReader {
-            conn,
-            url: self.url.clone(),
-            claim_cursors: HashMap::new(),
-        }))
+        Ok(Box::new(RedisReader::new(conn, self.url.clone())))
     }
 
     async fn ack(&self, key: &str, group: &str, ids: &[String]) -> Result<(), BusError> {
