@@ -19,6 +19,7 @@
 
 mod env;
 mod postgres_url;
+mod sql_identifier;
 mod url;
 
 use std::num::{NonZeroU32, NonZeroUsize};
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 pub use env::{ENV_VARS, RETIRED_VARS};
 pub use postgres_url::{PostgresUrl, SslMode};
+pub use sql_identifier::valid_identifier;
 pub use url::{DatabaseUrl, redact_url};
 
 use env::Env;
