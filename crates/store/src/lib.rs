@@ -8,8 +8,8 @@
 //!   clock controls.
 //! - [`config::StoreSettings`]: settings read from the environment; [`sink::open_sink`]: the
 //!   SQLite, PostgreSQL or memory sink a `DATABASE_URL` names.
-//! - [`pulse::PulseFeedbackPublisher`] and [`pulse::spawn_heartbeat`]: feedback on the Pulse
-//!   bus, with a level heartbeat (feature `pulse`).
+//! - [`bus_feedback::PulseFeedbackPublisher`] and [`bus_feedback::spawn_heartbeat`]: feedback
+//!   on the Pulse bus, with a level heartbeat (feature `pulse`).
 //! - [`service::StoreService`]: a store fed from the bars stream on the bus, acknowledging
 //!   each entry once its bar is written (feature `service`).
 //! - [`http::router`]: health, readiness, metrics and admin routes;
@@ -23,7 +23,7 @@ mod error_chain;
 pub mod feedback;
 pub mod http;
 #[cfg(feature = "pulse")]
-pub mod pulse;
+pub mod bus_feedback;
 pub mod queue;
 #[cfg(feature = "service")]
 pub mod service;
