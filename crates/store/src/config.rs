@@ -18,7 +18,9 @@
 //! ```
 
 mod env;
+#[cfg(feature = "postgres")]
 mod postgres_url;
+mod sql_identifier;
 mod url;
 
 use std::num::{NonZeroU32, NonZeroUsize};
@@ -26,7 +28,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use env::{ENV_VARS, RETIRED_VARS};
+#[cfg(feature = "postgres")]
 pub use postgres_url::{PostgresUrl, SslMode};
+pub use sql_identifier::valid_identifier;
 pub use url::{DatabaseUrl, redact_url};
 
 use env::Env;

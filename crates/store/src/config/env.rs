@@ -284,7 +284,7 @@ impl<'a> Env<'a> {
             name,
             default.to_owned(),
             "a SQL identifier: a letter or _ then letters, digits or _ (at most 63)",
-            |v| crate::sink::postgres::valid_identifier(v).then(|| v.to_owned()),
+            |v| super::valid_identifier(v).then(|| v.to_owned()),
         )
     }
 

@@ -16,4 +16,4 @@ mod state;
 pub use admin::AdminActions;
 pub use readiness::{ReadinessCheck, sink_readiness};
 pub use router::router;
-pub use state::HttpState;
+pub use state::{ComponentsFn, HttpState};

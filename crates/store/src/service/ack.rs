@@ -23,7 +23,7 @@ const TRIM_EVERY: Duration = Duration::from_secs(1);
 
 /// Entries whose bars are durably recorded, ready to be acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settled {
+pub(super) struct Settled {
     /// The entry ids.
     pub ids: Vec<String>,
     /// Whether their bars went to the dead-letter file rather than the sink.
@@ -33,7 +33,7 @@ pub struct Settled {
 /// The coordinator's outcome callback: the entries (the bars' tickets) of `held` whose bars a
 /// batch wrote, or dead-lettered (kept in the dead-letter file for replay, so nothing is lost
 /// by acknowledging them), are released and sent to the acker.
-pub fn settle_outcomes(
+pub(super) fn settle_outcomes(
     held: Arc<InFlight>,
     acks: mpsc::UnboundedSender<Settled>,
 ) -> impl Fn(BatchOutcome<'_>) + Send + Sync + 'static {
@@ -66,7 +66,7 @@ pub fn settle_outcomes(
 /// Acknowledges the entries received until `finish` is cancelled and the channel is empty,
 /// or `give_up` is cancelled (what is not acknowledged then stays pending: redelivered
 /// later).
-pub fn spawn_acker(
+pub(super) fn spawn_acker(
     pulse: Pulse,
     mut rx: mpsc::UnboundedReceiver<Settled>,
     counters: ServiceMetrics,
@@ -145,7 +145,7 @@ async fn ack(pulse: &Pulse, key: &str, ids: &[String], give_up: &CancellationTok
 
 /// Refreshes the idle time of every entry held, every third of the idle timeout, until
 /// `stop` is cancelled.
-pub fn spawn_toucher(
+pub(super) fn spawn_toucher(
     pulse: Pulse,
     consumer: String,
     held: Arc<InFlight>,

@@ -17,14 +17,14 @@ const PARK_WAIT: Duration = Duration::from_secs(10);
 
 /// What `/admin/*` does in `mdp store`.
 #[derive(Debug)]
-pub struct StoreAdmin {
+pub(super) struct StoreAdmin {
     gate: Arc<ReadGate>,
     held: Arc<InFlight>,
 }
 
 impl StoreAdmin {
     /// Actions on the reader behind `gate`, reporting the entries still `held`.
-    pub fn new(gate: Arc<ReadGate>, held: Arc<InFlight>) -> Self {
+    pub(super) fn new(gate: Arc<ReadGate>, held: Arc<InFlight>) -> Self {
         Self { gate, held }
     }
 

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 const EVERY: Duration = Duration::from_secs(1);
 
 /// Reads the backlog every second until `stop` is cancelled.
-pub fn spawn_backlog_gauge(pulse: Pulse, stop: CancellationToken) -> JoinHandle<()> {
+pub(super) fn spawn_backlog_gauge(pulse: Pulse, stop: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(EVERY);
         let mut failing = false;
@@ -36,7 +36,7 @@ pub fn spawn_backlog_gauge(pulse: Pulse, stop: CancellationToken) -> JoinHandle<
 
 /// Warns once, at start, when the bus is Redis without `appendonly yes`: a Redis restart
 /// could then lose published bars nobody has read yet, and acknowledged feedback.
-pub async fn warn_if_volatile(pulse: &Pulse) {
+pub(super) async fn warn_if_volatile(pulse: &Pulse) {
     if pulse.backend().kind() != "redis" {
         return;
     }

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 /// The open/paused switch between the bus and the store's reader.
 #[derive(Debug)]
-pub struct ReadGate {
+pub(super) struct ReadGate {
     paused: watch::Sender<bool>,
     parked: watch::Sender<bool>,
 }
@@ -25,29 +25,29 @@ impl Default for ReadGate {
 
 impl ReadGate {
     /// Asks the reader to stop taking new bars; false when it was already paused.
-    pub fn pause(&self) -> bool {
+    pub(super) fn pause(&self) -> bool {
         !self.paused.send_replace(true)
     }
 
     /// Lets the reader take new bars again; false when it was not paused.
-    pub fn resume(&self) -> bool {
+    pub(super) fn resume(&self) -> bool {
         self.paused.send_replace(false)
     }
 
     /// Whether a pause is in force.
-    pub fn is_paused(&self) -> bool {
+    pub(super) fn is_paused(&self) -> bool {
         *self.paused.borrow()
     }
 
     /// Resolves once a pause is in force (at once if it already is).
-    pub async fn pause_requested(&self) {
+    pub(super) async fn pause_requested(&self) {
         let mut rx = self.paused.subscribe();
         // The sender lives in `self`: the wait ends only when the value matches.
         let _ = rx.wait_for(|paused| *paused).await;
     }
 
     /// For the reader: while paused, reports itself parked and waits for a resume or `stop`.
-    pub async fn wait_open(&self, stop: &CancellationToken) {
+    pub(super) async fn wait_open(&self, stop: &CancellationToken) {
         let mut rx = self.paused.subscribe();
         if !*rx.borrow_and_update() {
             return;
@@ -64,7 +64,7 @@ impl ReadGate {
     }
 
     /// Whether the reader is parked at the gate within `timeout`.
-    pub async fn parked_within(&self, timeout: Duration) -> bool {
+    pub(super) async fn parked_within(&self, timeout: Duration) -> bool {
         let mut rx = self.parked.subscribe();
         tokio::time::timeout(timeout, rx.wait_for(|parked| *parked))
             .await

@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Entry ids in hand.
 #[derive(Debug, Default)]
-pub struct InFlight {
+pub(super) struct InFlight {
     ids: Mutex<HashSet<String>>,
 }
 
@@ -20,18 +20,18 @@ impl InFlight {
 
     /// Holds entry `id`; false when it is already held (a redelivery of an entry still in
     /// hand).
-    pub fn hold(&self, id: &str) -> bool {
+    pub(super) fn hold(&self, id: &str) -> bool {
         self.lock().insert(id.to_owned())
     }
 
     /// Lets go of entry `id` without acknowledging it.
-    pub fn release(&self, id: &str) {
+    pub(super) fn release(&self, id: &str) {
         self.lock().remove(id);
     }
 
     /// Of `recorded` (entries whose bars were written, or kept in the dead-letter file), the
     /// ones held, now no longer held: they may be acknowledged.
-    pub fn settle<'a>(&self, recorded: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    pub(super) fn settle<'a>(&self, recorded: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         let mut ids = self.lock();
         recorded
             .into_iter()
@@ -41,12 +41,12 @@ impl InFlight {
     }
 
     /// Every entry held.
-    pub fn ids(&self) -> Vec<String> {
+    pub(super) fn ids(&self) -> Vec<String> {
         self.lock().iter().cloned().collect()
     }
 
     /// How many entries are held.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.lock().len()
     }
 }

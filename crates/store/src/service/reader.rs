@@ -29,25 +29,25 @@ enum Left {
 /// delivered before (reclaimed from a store that died, or left pending by an earlier run of
 /// this consumer).
 #[derive(Debug, Default)]
-pub struct ReadCounts {
+pub(super) struct ReadCounts {
     taken: AtomicU64,
     redelivered: AtomicU64,
 }
 
 impl ReadCounts {
     /// Entries taken into hand.
-    pub fn taken(&self) -> u64 {
+    pub(super) fn taken(&self) -> u64 {
         self.taken.load(Ordering::Relaxed)
     }
 
     /// Entries taken into hand that had been delivered before.
-    pub fn redelivered(&self) -> u64 {
+    pub(super) fn redelivered(&self) -> u64 {
         self.redelivered.load(Ordering::Relaxed)
     }
 }
 
 /// What the reader works with.
-pub struct Reader {
+pub(super) struct Reader {
     /// The bus.
     pub pulse: Pulse,
     /// The consumer name in the group.
@@ -68,7 +68,7 @@ impl Reader {
     /// A pause drops the subscription once the bar in hand is submitted: entries delivered
     /// but not yet taken stay pending (another store may claim them, or this one re-reads
     /// them on resume).
-    pub async fn run(self, stop: CancellationToken) {
+    pub(super) async fn run(self, stop: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
         let mut failing = false;
         loop {

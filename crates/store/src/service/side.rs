@@ -10,13 +10,13 @@ use std::time::Duration;
 use pulse::{CancellationToken, Pulse};
 use tokio::task::JoinHandle;
 
+use crate::bus_feedback::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
 use crate::config::StoreSettings;
 use crate::coordinator::{
     BatchOutcome, BreakerConfig, CoordinatorConfig, CoordinatorError, CoordinatorStats, Leftover,
     RetryPolicy, WriteCoordinator,
 };
 use crate::feedback::{AttachedSubscriber, FeedbackBus};
-use crate::pulse::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
 use crate::sink::Sink;
 use crate::telemetry::CoordinatorMetrics;
 use crate::webhook::WebhookBroadcaster;

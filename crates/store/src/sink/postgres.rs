@@ -34,8 +34,6 @@ use tokio_postgres::Config;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
-pub use sql::valid_identifier;
-
 use super::dedup::{TsPrecision, newest_per_key};
 use super::{Revision, Sink, SinkError};
 use crate::config::{PostgresOptions, PostgresUrl, SslMode};

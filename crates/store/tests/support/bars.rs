@@ -10,7 +10,7 @@ use store::sink::{Revision, Sink, SinkError};
 
 /// Writes a batch whose bars all have one revision.
 #[async_trait]
-pub trait WriteAt {
+pub(crate) trait WriteAt {
     /// [`Sink::write`] of `bars`, each at revision `revision`.
     async fn write_at(&self, bars: &[Bar], revision: i64) -> Result<(), SinkError>;
 }
@@ -24,7 +24,7 @@ impl<S: Sink + ?Sized> WriteAt for S {
 }
 
 /// `n` distinct bars of `symbol` a minute apart, prices with trailing zeros kept (`"100.10"`).
-pub fn bars(symbol: &str, n: usize) -> Vec<Bar> {
+pub(crate) fn bars(symbol: &str, n: usize) -> Vec<Bar> {
     let start = DateTime::parse_from_rfc3339("2024-05-01T13:30:00Z")
         .expect("valid start")
         .with_timezone(&Utc);
@@ -49,7 +49,7 @@ pub fn bars(symbol: &str, n: usize) -> Vec<Bar> {
 }
 
 /// `bar` with a new close (and high raised to cover it).
-pub fn with_close(bar: &Bar, close: &str) -> Bar {
+pub(crate) fn with_close(bar: &Bar, close: &str) -> Bar {
     let close: Decimal = close.parse().expect("valid decimal");
     Bar {
         close,

@@ -7,7 +7,7 @@ use pulse::Pulse;
 use pulse::stream::{BARS, STORE_GROUP};
 
 /// Publishes `bars` on the bars stream, each keyed by its bar key, 500 to a batch.
-pub async fn publish(pulse: &Pulse, bars: &[Bar]) {
+pub(crate) async fn publish(pulse: &Pulse, bars: &[Bar]) {
     let events: Vec<_> = bars
         .iter()
         .map(|bar| {
@@ -21,16 +21,16 @@ pub async fn publish(pulse: &Pulse, bars: &[Bar]) {
 }
 
 /// Entries delivered to the store group and not acknowledged.
-pub async fn pending(pulse: &Pulse) -> u64 {
+pub(crate) async fn pending(pulse: &Pulse) -> u64 {
     backlog(pulse).await.pending
 }
 
 /// Entries the store group has not acknowledged, delivered or not.
-pub async fn unsettled(pulse: &Pulse) -> u64 {
+pub(crate) async fn unsettled(pulse: &Pulse) -> u64 {
     backlog(pulse).await.total()
 }
 
 /// The store group's backlog on the bars stream.
-pub async fn backlog(pulse: &Pulse) -> pulse::backend::Backlog {
+pub(crate) async fn backlog(pulse: &Pulse) -> pulse::backend::Backlog {
     pulse.backlog(BARS, STORE_GROUP).await.expect("the backlog")
 }

@@ -13,11 +13,11 @@ type Seen = (bool, String, Vec<Option<Ticket>>);
 
 /// Every reported outcome, for tests on tickets.
 #[derive(Default)]
-pub struct Outcomes(Mutex<Vec<Seen>>);
+pub(crate) struct Outcomes(Mutex<Vec<Seen>>);
 
 impl Outcomes {
     /// The callback to give to `on_outcome`.
-    pub fn callback(self: &Arc<Self>) -> impl Fn(BatchOutcome<'_>) + Send + Sync + 'static {
+    pub(crate) fn callback(self: &Arc<Self>) -> impl Fn(BatchOutcome<'_>) + Send + Sync + 'static {
         let this = Arc::clone(self);
         move |outcome| {
             assert_eq!(outcome.bars().len(), outcome.tickets().len());
@@ -34,7 +34,7 @@ impl Outcomes {
     }
 
     /// The tickets reported written, or dead-lettered, sorted.
-    pub fn tickets(&self, dead_lettered: bool) -> Vec<Option<Ticket>> {
+    pub(crate) fn tickets(&self, dead_lettered: bool) -> Vec<Option<Ticket>> {
         let mut out: Vec<_> = self
             .0
             .lock()
@@ -48,7 +48,7 @@ impl Outcomes {
     }
 
     /// The error types of the dead-lettered outcomes.
-    pub fn kinds(&self) -> Vec<String> {
+    pub(crate) fn kinds(&self) -> Vec<String> {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -60,7 +60,7 @@ impl Outcomes {
 }
 
 /// `bars` with tickets `entry-0000`, `entry-0001`, ... and revisions 1, 2, ...
-pub fn tagged(bars: Vec<Bar>) -> Vec<(Bar, Ticket, Revision)> {
+pub(crate) fn tagged(bars: Vec<Bar>) -> Vec<(Bar, Ticket, Revision)> {
     bars.into_iter()
         .enumerate()
         .map(|(i, bar)| {
@@ -71,18 +71,18 @@ pub fn tagged(bars: Vec<Bar>) -> Vec<(Bar, Ticket, Revision)> {
 }
 
 /// The ticket `tagged` gives the `i`-th bar.
-pub fn ticket(i: usize) -> Option<Ticket> {
+pub(crate) fn ticket(i: usize) -> Option<Ticket> {
     Some(Ticket::from(format!("entry-{i:04}")))
 }
 
 /// The default coordinator config, dead-lettering into `dir`.
-pub fn default_config(dir: &Path) -> CoordinatorConfig {
+pub(crate) fn default_config(dir: &Path) -> CoordinatorConfig {
     CoordinatorConfig::new("test-coord", dir.join("dead-letters.ndjson"))
 }
 
 /// Makes appends to `sub/dead-letters.ndjson` fail (a file where the directory was),
 /// or work again.
-pub fn break_dead_letters(sub: &Path, broken: bool) {
+pub(crate) fn break_dead_letters(sub: &Path, broken: bool) {
     if broken {
         std::fs::remove_dir_all(sub).expect("removed");
         std::fs::write(sub, b"in the way").expect("written");

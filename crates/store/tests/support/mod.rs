@@ -11,10 +11,10 @@ use core_contracts::Bar;
 use rust_decimal::Decimal;
 use store::coordinator::CoordinatorConfig;
 
-pub mod faults;
+pub(crate) mod faults;
 
 /// A valid bar, unique by `i`.
-pub fn bar(i: usize) -> Bar {
+pub(crate) fn bar(i: usize) -> Bar {
     let ts = Utc
         .with_ymd_and_hms(2024, 5, 1, 13, 30, 0)
         .single()
@@ -35,18 +35,18 @@ pub fn bar(i: usize) -> Bar {
 }
 
 /// Bars `0..n`.
-pub fn bars(n: usize) -> Vec<Bar> {
+pub(crate) fn bars(n: usize) -> Vec<Bar> {
     (0..n).map(bar).collect()
 }
 
 /// A non-zero size.
-pub fn nz(n: usize) -> NonZeroUsize {
+pub(crate) fn nz(n: usize) -> NonZeroUsize {
     NonZeroUsize::new(n).expect("non-zero")
 }
 
 /// A coordinator config dead-lettering into `dir`, with `workers` workers and batches of
 /// `batch` bars.
-pub fn config(dir: &Path, workers: usize, batch: usize) -> CoordinatorConfig {
+pub(crate) fn config(dir: &Path, workers: usize, batch: usize) -> CoordinatorConfig {
     let mut config = CoordinatorConfig::new("test-coord", dir.join("dead-letters.ndjson"));
     config.workers = nz(workers);
     config.batch_size = nz(batch);

@@ -24,7 +24,7 @@ use rcgen::{
 use tokio_postgres::{Client, Config, NoTls};
 
 /// A running private server.
-pub struct PgServer {
+pub(crate) struct PgServer {
     /// The loopback port it listens on (127.0.0.1 only).
     pub port: u16,
     dir: tempfile::TempDir,
@@ -38,7 +38,7 @@ fn in_ci() -> bool {
 impl PgServer {
     /// A server with TLS on (`tls`) or off, or `None` (after a loud message) when it cannot
     /// start outside CI. Panics when it cannot start under `CI=true`.
-    pub async fn try_start(tls: bool) -> Option<Self> {
+    pub(crate) async fn try_start(tls: bool) -> Option<Self> {
         let started = tokio::task::spawn_blocking(move || Self::start(tls))
             .await
             .expect("start task");
@@ -52,17 +52,17 @@ impl PgServer {
     }
 
     /// `postgres://postgres@{host}:{port}/postgres?{params}`.
-    pub fn url(&self, host: &str, params: &str) -> String {
+    pub(crate) fn url(&self, host: &str, params: &str) -> String {
         format!("postgres://postgres@{host}:{}/postgres?{params}", self.port)
     }
 
     /// The PEM certificate of the CA that signed the server's certificate.
-    pub fn ca_file(&self) -> PathBuf {
+    pub(crate) fn ca_file(&self) -> PathBuf {
         self.dir.path().join("ca.crt")
     }
 
     /// A plain (`sslmode=disable`) client of the server, for setting up and reading back.
-    pub async fn admin(&self) -> Client {
+    pub(crate) async fn admin(&self) -> Client {
         connect_plain(self.port)
             .await
             .expect("the private server answers")

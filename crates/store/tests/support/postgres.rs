@@ -13,15 +13,15 @@ use std::time::Duration;
 use tokio_postgres::{Client, Config, NoTls};
 
 /// The server used when `MDP_TEST_DATABASE_URL` is not set.
-pub const DEFAULT_URL: &str = "postgres://root@127.0.0.1:5432/test";
+pub(crate) const DEFAULT_URL: &str = "postgres://root@127.0.0.1:5432/test";
 
 /// The test server's URL.
-pub fn url() -> String {
+pub(crate) fn url() -> String {
     std::env::var("MDP_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
 }
 
 /// A uniquely named schema, dropped (with everything in it) when this value is dropped.
-pub struct TestSchema {
+pub(crate) struct TestSchema {
     /// The schema name, e.g. `mdp_test_1a2b3c4d5e6f`.
     pub name: String,
     /// The server URL.
@@ -31,7 +31,7 @@ pub struct TestSchema {
 impl TestSchema {
     /// A fresh schema name on a reachable server; `None` (after a loud message) when the
     /// server is unreachable outside CI. Panics when it is unreachable under `CI=true`.
-    pub async fn new() -> Option<Self> {
+    pub(crate) async fn new() -> Option<Self> {
         let url = url();
         if let Err(e) = connect(&url).await {
             let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
@@ -55,12 +55,12 @@ impl TestSchema {
     }
 
     /// A client on the test server, for reading back what a sink wrote.
-    pub async fn client(&self) -> Client {
+    pub(crate) async fn client(&self) -> Client {
         connect(&self.url).await.expect("test server reachable")
     }
 
     /// The quoted, schema-qualified name of `table`.
-    pub fn table(&self, table: &str) -> String {
+    pub(crate) fn table(&self, table: &str) -> String {
         format!("\"{}\".\"{table}\"", self.name)
     }
 }

@@ -8,7 +8,7 @@ use core_contracts::Bar;
 use store::sink::{Revision, Sink};
 
 /// One key written in `batches` (each `(close, revision)` a bar), ending as `want`.
-pub struct Case {
+pub(crate) struct Case {
     /// What the case shows.
     pub name: &'static str,
     /// The writes, in order; each one batch.
@@ -18,7 +18,7 @@ pub struct Case {
 }
 
 /// Every case.
-pub const CASES: &[Case] = &[
+pub(crate) const CASES: &[Case] = &[
     Case {
         name: "revision 2 written before revision 1 stays",
         batches: &[&[("102.00", 2)], &[("101.00", 1)]],
@@ -55,12 +55,12 @@ pub const CASES: &[Case] = &[
 ];
 
 /// The symbol of case `i`.
-pub fn symbol(i: usize) -> String {
+pub(crate) fn symbol(i: usize) -> String {
     format!("REV{i}")
 }
 
 /// Writes every case to `sink`; the batches of case `i` are bars of [`symbol`]`(i)` at one ts.
-pub async fn write_all(sink: &dyn Sink) {
+pub(crate) async fn write_all(sink: &dyn Sink) {
     for (i, case) in CASES.iter().enumerate() {
         let base = crate::bars::bars(&symbol(i), 1).remove(0);
         for batch in case.batches {
@@ -77,7 +77,7 @@ pub async fn write_all(sink: &dyn Sink) {
 }
 
 /// Checks `rows`, `(symbol, close, revision)` of every row, against the cases.
-pub fn check(rows: &[(String, String, i64)]) {
+pub(crate) fn check(rows: &[(String, String, i64)]) {
     assert_eq!(rows.len(), CASES.len(), "one row per case: {rows:?}");
     for (i, case) in CASES.iter().enumerate() {
         let row = rows.iter().find(|(s, _, _)| *s == symbol(i));

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::config::valid_identifier;
 use crate::sink::SinkError;
 
 const COLUMNS: &str =
@@ -29,23 +30,6 @@ pub(super) struct Sql {
     pub copy_stage: String,
     /// Merges the staging table into the table.
     pub merge_stage: String,
-}
-
-/// Whether `name` is a plain SQL identifier: a letter or `_`, then letters, digits or `_`,
-/// at most 63 bytes.
-///
-/// ```
-/// use store::sink::postgres::valid_identifier;
-/// assert!(valid_identifier("mdp_test_1a2b"));
-/// assert!(!valid_identifier("bad-name"));
-/// assert!(!valid_identifier("1st"));
-/// ```
-pub fn valid_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    first_ok && name.len() <= 63 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn checked<'a>(what: &str, name: &'a str) -> Result<&'a str, SinkError> {

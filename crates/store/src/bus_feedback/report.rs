@@ -28,7 +28,7 @@ pub const REPORT_STEP: f64 = 0.01;
 ///
 /// ```
 /// use core_contracts::{BackpressureLevel, FeedbackEvent};
-/// use store::pulse::ReportFilter;
+/// use store::bus_feedback::ReportFilter;
 /// let event = |size| FeedbackEvent::new("c1", size, 1000, BackpressureLevel::Ok, 1.0).expect("valid");
 /// let mut filter = ReportFilter::default();
 /// assert!(filter.admit(&event(500)));

@@ -29,7 +29,7 @@ impl PulseFeedbackPublisher {
     /// use std::sync::Arc;
     /// use core_contracts::{BackpressureLevel, FeedbackEvent};
     /// use pulse::{Pulse, PulseConfig, backend::memory::InMemoryBus};
-    /// use store::pulse::PulseFeedbackPublisher;
+    /// use store::bus_feedback::PulseFeedbackPublisher;
     /// let publisher = PulseFeedbackPublisher::new(Pulse::new(Arc::new(InMemoryBus::new()), PulseConfig::default()));
     /// let event = FeedbackEvent::new("bars-coord", 80, 100, BackpressureLevel::Soft, 1.0)
     ///     .expect("valid")

@@ -14,9 +14,9 @@ use std::time::Duration;
 use core_contracts::{BackpressureLevel, FeedbackEvent, Track};
 use pulse::testing::Harness;
 use pulse::{CancellationToken, Pulse, Subscription};
+use store::bus_feedback::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
 use store::coordinator::{CoordinatorConfig, WriteCoordinator};
 use store::feedback::{FeedbackBus, FeedbackSource};
-use store::pulse::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
 use store::sink::memory::MemorySink;
 
 /// A `Pulse` on `track` with streams of its own (the key prefix names the track).
