@@ -18,6 +18,7 @@
 //! ```
 
 mod env;
+#[cfg(feature = "postgres")]
 mod postgres_url;
 mod sql_identifier;
 mod url;
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use env::{ENV_VARS, RETIRED_VARS};
+#[cfg(feature = "postgres")]
 pub use postgres_url::{PostgresUrl, SslMode};
 pub use sql_identifier::valid_identifier;
 pub use url::{DatabaseUrl, redact_url};

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "postgres")]
 use super::postgres_url::PostgresUrl;
 
 /// A parsed sink URL. `Debug` and `Display` never show a password.
@@ -11,7 +12,7 @@ pub enum DatabaseUrl {
     /// absolute path).
     Sqlite(PathBuf),
     /// `postgres://...` or `postgresql://...`: a PostgreSQL server; libpq's `sslmode` and
-    /// `sslrootcert` parameters are understood ([`PostgresUrl`]).
+    /// `sslrootcert` parameters are understood (`PostgresUrl`).
     Postgres(String),
     /// `memory://`: an in-process sink for tests and demos.
     Memory,
@@ -27,10 +28,13 @@ impl Default for DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// Parses `raw`; the error says what is accepted (and never repeats a password).
+    /// Parses `raw`; the error says what is accepted (and never repeats a password). A
+    /// backend this build of the store cannot open (feature `sqlite` or `postgres` off) is
+    /// refused, naming the feature.
     ///
     /// ```
     /// use store::config::DatabaseUrl;
+    /// # #[cfg(feature = "sqlite")]
     /// assert_eq!(DatabaseUrl::parse("sqlite://data/mdp.db"), Ok(DatabaseUrl::Sqlite("data/mdp.db".into())));
     /// assert_eq!(DatabaseUrl::parse("memory://"), Ok(DatabaseUrl::Memory));
     /// assert!(DatabaseUrl::parse("mysql://x").is_err());
@@ -41,15 +45,50 @@ impl DatabaseUrl {
             return Err(ACCEPTED.to_owned());
         };
         match scheme.to_ascii_lowercase().as_str() {
-            "sqlite" if !rest.is_empty() => Ok(Self::Sqlite(PathBuf::from(rest))),
-            "sqlite" => Err(format!("a file path after sqlite:// ({ACCEPTED})")),
+            "sqlite" if rest.is_empty() => Err(format!("a file path after sqlite:// ({ACCEPTED})")),
+            "sqlite" => Self::Sqlite(PathBuf::from(rest)).built_in(),
             "memory" => Ok(Self::Memory),
-            "postgres" | "postgresql" => match PostgresUrl::parse(raw) {
-                Ok(_) => Ok(Self::Postgres(raw.to_owned())),
-                Err(e) => Err(format!("a valid PostgreSQL URL ({e})")),
-            },
+            "postgres" | "postgresql" => {
+                #[cfg(feature = "postgres")]
+                if let Err(e) = PostgresUrl::parse(raw) {
+                    return Err(format!("a valid PostgreSQL URL ({e})"));
+                }
+                Self::Postgres(raw.to_owned()).built_in()
+            }
             _ => Err(ACCEPTED.to_owned()),
         }
+    }
+
+    /// The store's cargo feature that opens this backend when this build lacks it, `None`
+    /// when the backend is built in.
+    ///
+    /// ```
+    /// use store::config::DatabaseUrl;
+    /// assert_eq!(DatabaseUrl::Memory.missing_feature(), None);
+    /// ```
+    pub fn missing_feature(&self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite(_) if !cfg!(feature = "sqlite") => Some("sqlite"),
+            Self::Postgres(_) if !cfg!(feature = "postgres") => Some("postgres"),
+            _ => None,
+        }
+    }
+
+    /// `self`, or what to do when this build cannot open it.
+    fn built_in(self) -> Result<Self, String> {
+        match self.missing_feature() {
+            None => Ok(self),
+            Some(_) => Err(self.needs_feature()),
+        }
+    }
+
+    /// Why a URL of a backend this build lacks is refused (each backend's feature has its
+    /// name).
+    pub(crate) fn needs_feature(&self) -> String {
+        let backend = self.backend();
+        format!(
+            "a backend built in: {backend}:// needs the store built with its `{backend}` feature"
+        )
     }
 
     /// The backend's name: `sqlite`, `postgres` or `memory`.
@@ -142,6 +181,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "sqlite")]
     fn accepts_absolute_sqlite_paths() {
         assert_eq!(
             DatabaseUrl::parse("sqlite:///var/lib/mdp.db"),
@@ -150,6 +190,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "postgres")]
     fn never_shows_a_password() {
         let url = DatabaseUrl::parse("postgres://u:hunter2@h/db").expect("valid url");
         assert!(!format!("{url:?} {url}").contains("hunter2"));
@@ -175,6 +216,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "postgres")]
     fn accepts_libpq_tls_parameters() {
         assert!(
             DatabaseUrl::parse("postgres://h/db?sslmode=verify-full&sslrootcert=/ca.pem").is_ok()
@@ -192,5 +234,19 @@ mod tests {
     #[test]
     fn rejects_a_malformed_postgres_url() {
         assert!(DatabaseUrl::parse("postgres://h:notaport/db").is_err());
+    }
+
+    #[test]
+    fn names_the_feature_of_a_backend_not_built_in() {
+        for (url, feature, built_in) in [
+            ("sqlite://b.db", "sqlite", cfg!(feature = "sqlite")),
+            ("postgres://h/db", "postgres", cfg!(feature = "postgres")),
+        ] {
+            let parsed = DatabaseUrl::parse(url);
+            match parsed {
+                Ok(parsed) => assert!(built_in && parsed.missing_feature().is_none(), "{url}"),
+                Err(e) => assert!(!built_in && e.contains(&format!("`{feature}`")), "{e}"),
+            }
+        }
     }
 }

@@ -18,6 +18,7 @@ pub(crate) enum TsPrecision {
     Nanos,
     /// Microseconds as PostgreSQL's `TIMESTAMPTZ` keeps them: the driver truncates the
     /// offset from 2000-01-01 toward zero.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     PostgresMicros,
 }
 

@@ -4,18 +4,22 @@ use std::sync::Arc;
 
 use super::memory::MemorySink;
 use super::metered::MeteredSink;
+#[cfg(feature = "postgres")]
 use super::postgres::PostgresSink;
+#[cfg(feature = "sqlite")]
 use super::sqlite::SqliteSink;
 use super::{Sink, SinkError};
-use crate::config::{DatabaseUrl, PostgresOptions, PostgresUrl, SqliteSynchronous, redact_url};
+#[cfg(feature = "postgres")]
+use crate::config::PostgresUrl;
+use crate::config::{DatabaseUrl, PostgresOptions, SqliteSynchronous, redact_url};
 use crate::telemetry::SinkMetrics;
 
 /// How to open a sink beyond its URL.
 #[derive(Debug, Clone, Default)]
 pub struct SinkOptions {
-    /// Options of the PostgreSQL backend.
+    /// Options of the PostgreSQL backend (feature `postgres`).
     pub postgres: PostgresOptions,
-    /// How the SQLite backend syncs its commits (default `full`).
+    /// How the SQLite backend syncs its commits (default `full`; feature `sqlite`).
     pub sqlite_synchronous: SqliteSynchronous,
     /// When set, writes are recorded in these metrics.
     pub metrics: Option<SinkMetrics>,
@@ -24,7 +28,7 @@ pub struct SinkOptions {
 /// Why a sink could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenSinkError {
-    /// The URL names no backend, or is malformed.
+    /// The URL names no backend, a backend this build lacks, or is malformed.
     #[error("invalid DATABASE_URL {url}: expected {expected}")]
     InvalidUrl {
         /// The URL, password redacted.
@@ -47,6 +51,7 @@ pub enum OpenSinkError {
 /// Parses `url` and opens its sink.
 ///
 /// ```
+/// # #[cfg(feature = "sqlite")]
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(async {
 /// let dir = tempfile::tempdir().expect("temp dir");
 /// let url = format!("sqlite://{}", dir.path().join("bars.db").display());
@@ -68,17 +73,20 @@ pub async fn open_database(
     url: &DatabaseUrl,
     options: &SinkOptions,
 ) -> Result<Arc<dyn Sink>, OpenSinkError> {
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     let failed = |source| OpenSinkError::Open {
         backend: url.backend(),
         url: url.to_string(),
         source,
     };
     let sink: Arc<dyn Sink> = match url {
+        #[cfg(feature = "sqlite")]
         DatabaseUrl::Sqlite(path) => Arc::new(
             SqliteSink::open_with(path, options.sqlite_synchronous)
                 .await
                 .map_err(failed)?,
         ),
+        #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres(raw) => {
             let parsed = PostgresUrl::parse(raw).map_err(|e| OpenSinkError::InvalidUrl {
                 url: redact_url(raw),
@@ -91,6 +99,14 @@ pub async fn open_database(
             )
         }
         DatabaseUrl::Memory => Arc::new(MemorySink::new()),
+        // A backend whose feature is off in this build.
+        #[allow(unreachable_patterns)]
+        lacking => {
+            return Err(OpenSinkError::InvalidUrl {
+                url: lacking.to_string(),
+                expected: lacking.needs_feature(),
+            });
+        }
     };
     Ok(match &options.metrics {
         Some(metrics) => Arc::new(MeteredSink::new(sink, metrics.clone())),

@@ -1,4 +1,5 @@
-//! Where bars end up: the [`Sink`] trait and its backends.
+//! Where bars end up: the [`Sink`] trait and its backends: [`memory`], `sqlite` (feature
+//! `sqlite`) and `postgres` (feature `postgres`).
 
 use async_trait::async_trait;
 use core_contracts::Bar;
@@ -8,16 +9,20 @@ mod error;
 mod factory;
 pub mod memory;
 mod metered;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 mod revision;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 pub use error::SinkError;
 pub use factory::{OpenSinkError, SinkOptions, open_database, open_sink};
 pub use memory::MemorySink;
 pub use metered::MeteredSink;
+#[cfg(feature = "postgres")]
 pub use postgres::PostgresSink;
 pub use revision::{MAX_SEQ, Revision, RevisionGenerator};
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteSink;
 
 /// A durable destination for batches of bars. Bars are keyed by provider, symbol, resolution
