@@ -238,12 +238,11 @@ mod tests {
 
     #[test]
     fn names_the_feature_of_a_backend_not_built_in() {
-        for (url, feature) in [("sqlite://b.db", "sqlite"), ("postgres://h/db", "postgres")] {
+        for (url, feature, built_in) in [
+            ("sqlite://b.db", "sqlite", cfg!(feature = "sqlite")),
+            ("postgres://h/db", "postgres", cfg!(feature = "postgres")),
+        ] {
             let parsed = DatabaseUrl::parse(url);
-            let built_in = match feature {
-                "sqlite" => cfg!(feature = "sqlite"),
-                _ => cfg!(feature = "postgres"),
-            };
             match parsed {
                 Ok(parsed) => assert!(built_in && parsed.missing_feature().is_none(), "{url}"),
                 Err(e) => assert!(!built_in && e.contains(&format!("`{feature}`")), "{e}"),
