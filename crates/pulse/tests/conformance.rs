@@ -1,5 +1,7 @@
-//! One conformance suite, written once, run against every backend: the in-memory bus and
-//! Redis Streams (a real server). Every case holds on both. The data-path cases (retention
+//! One conformance suite, written once, run against every backend (the in-memory bus and
+//! Redis Streams, a real server) on every track: each case runs on the backends and tracks
+//! of the test matrix (`EVENT_BUS_BACKEND`, `SCHEMA_TRACK`; all of them when unset), and
+//! holds on each. The data-path cases (retention
 //! by acknowledgement, backlog, keep-alive, reclaim cursor, whole reads, byte-exact dead
 //! letters) live in `conformance/data_path.rs`, the broadcast readers' in
 //! `conformance/broadcast.rs`.
@@ -203,7 +205,9 @@ async fn fail_redelivers_then_dead_letters_with_data_intact(h: Harness) {
     assert_eq!(dead[0].deliveries, 3);
     let wire: WireEvent<FeedbackEvent> =
         serde_json::from_slice(dead[0].data().expect("has data")).expect("data intact");
-    assert_eq!(wire.payload, sent);
+    // As sealed for the track: v2 also carries the utilization derived from the sizes.
+    let sealed = pulse.seal(&sent, Some("bars-coord")).expect("seals");
+    assert_eq!(wire.payload, sealed.payload);
 }
 
 async fn collect_quick(
@@ -347,13 +351,13 @@ async fn runner_handler_errors_redeliver_then_dead_letter(h: Harness) {
     assert_eq!(
         pulse
             .metrics()
-            .consume_count("telemetry.feedback", "v1", "error"),
+            .consume_count("telemetry.feedback", h.track().as_str(), "error"),
         3
     );
     assert_eq!(
         pulse
             .metrics()
-            .consume_count("telemetry.feedback", "v1", "dlq"),
+            .consume_count("telemetry.feedback", h.track().as_str(), "dlq"),
         1
     );
 }
@@ -462,6 +466,7 @@ async fn telemetry_streams_are_bounded_by_count(h: Harness) {
 }
 
 async fn bad_input_is_dead_lettered_and_the_consumer_keeps_going(h: Harness) {
+    let track = h.track();
     let pulse = h.pulse_with(|c| {
         c.enforcement = Enforcement::Strict;
         c.max_message_bytes = NonZeroUsize::new(2048).expect("non-zero");
@@ -487,7 +492,7 @@ async fn bad_input_is_dead_lettered_and_the_consumer_keeps_going(h: Harness) {
         ("{\"ts\": 1.0, \"meta\": ".into(), "malformed"),
         (rate, "wrong_schema"),
         (
-            good.replace("\"track\":\"v1\"", "\"track\":\"v3\""),
+            good.replace(&format!("\"track\":\"{track}\""), "\"track\":\"v3\""),
             "wrong_track",
         ),
         (
@@ -528,7 +533,7 @@ async fn bad_input_is_dead_lettered_and_the_consumer_keeps_going(h: Harness) {
     assert_eq!(
         pulse
             .metrics()
-            .consume_count("telemetry.feedback", "v1", "dlq"),
+            .consume_count("telemetry.feedback", track.as_str(), "dlq"),
         5
     );
 }
@@ -609,49 +614,13 @@ async fn dead_letters_replay_to_their_stream(h: Harness) {
 }
 
 macro_rules! conformance {
-    ($backend:ident, $harness:expr) => {
-        mod $backend {
-            use super::*;
-
-            conformance!(@cases $harness;
-                fan_out_across_groups,
-                consumers_in_a_group_compete,
-                a_late_group_sees_earlier_messages,
-                ack_removes_from_pending,
-                fail_redelivers_then_dead_letters_with_data_intact,
-                a_dropped_consumers_messages_are_reclaimed,
-                a_restarted_consumer_gets_its_own_pending_entries_first,
-                duplicates_are_suppressed_by_the_lru,
-                runner_handler_errors_redeliver_then_dead_letter,
-                runner_finishes_the_message_in_hand_on_shutdown,
-                a_message_in_hand_is_not_reclaimed,
-                telemetry_streams_are_bounded_by_count,
-                bad_input_is_dead_lettered_and_the_consumer_keeps_going,
-                order_within_a_stream_is_kept_for_one_consumer,
-                v2_events_carry_their_extension,
-                dead_letters_replay_to_their_stream,
-                a_data_stream_keeps_every_unacked_entry_past_retention,
-                a_trim_removes_only_what_every_group_acknowledged,
-                a_stream_without_groups_is_never_trimmed_by_acknowledgement,
-                backlog_counts_undelivered_and_pending,
-                a_touch_never_takes_back_a_reclaimed_entry,
-                a_claim_scan_resumes_after_the_last_entry_it_looked_at,
-                a_dead_consumers_whole_backlog_is_reclaimed_read_after_read,
-                a_batch_read_hands_out_the_whole_read,
-                entries_read_ahead_by_the_runner_are_not_reclaimed,
-                undecodable_entries_are_dead_lettered_and_replayed_byte_for_byte,
-                a_failed_entry_is_dead_lettered_with_every_field,
-                every_broadcast_reader_sees_every_event,
-                a_broadcast_reader_starts_from_the_recent_history,
-                a_broadcast_reader_skips_what_it_cannot_decode,
-            );
-        }
-    };
-    (@cases $harness:expr; $($case:ident),* $(,)?) => {
+    ($($case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                if let Some(h) = $harness {
+                for h in Harness::matrix().await {
+                    // Captured with the test's output: names the cell of a failure.
+                    eprintln!("{} on {} / {}", stringify!($case), h.backend().as_str(), h.track());
                     super::$case(h).await;
                 }
             }
@@ -659,5 +628,41 @@ macro_rules! conformance {
     };
 }
 
-conformance!(memory, Some(Harness::memory()));
-conformance!(redis, Harness::redis().await);
+// Every case on every backend and track of the test matrix (`EVENT_BUS_BACKEND`,
+// `SCHEMA_TRACK`; all of them when unset).
+mod cases {
+    use super::*;
+
+    conformance!(
+        fan_out_across_groups,
+        consumers_in_a_group_compete,
+        a_late_group_sees_earlier_messages,
+        ack_removes_from_pending,
+        fail_redelivers_then_dead_letters_with_data_intact,
+        a_dropped_consumers_messages_are_reclaimed,
+        a_restarted_consumer_gets_its_own_pending_entries_first,
+        duplicates_are_suppressed_by_the_lru,
+        runner_handler_errors_redeliver_then_dead_letter,
+        runner_finishes_the_message_in_hand_on_shutdown,
+        a_message_in_hand_is_not_reclaimed,
+        telemetry_streams_are_bounded_by_count,
+        bad_input_is_dead_lettered_and_the_consumer_keeps_going,
+        order_within_a_stream_is_kept_for_one_consumer,
+        v2_events_carry_their_extension,
+        dead_letters_replay_to_their_stream,
+        a_data_stream_keeps_every_unacked_entry_past_retention,
+        a_trim_removes_only_what_every_group_acknowledged,
+        a_stream_without_groups_is_never_trimmed_by_acknowledgement,
+        backlog_counts_undelivered_and_pending,
+        a_touch_never_takes_back_a_reclaimed_entry,
+        a_claim_scan_resumes_after_the_last_entry_it_looked_at,
+        a_dead_consumers_whole_backlog_is_reclaimed_read_after_read,
+        a_batch_read_hands_out_the_whole_read,
+        entries_read_ahead_by_the_runner_are_not_reclaimed,
+        undecodable_entries_are_dead_lettered_and_replayed_byte_for_byte,
+        a_failed_entry_is_dead_lettered_with_every_field,
+        every_broadcast_reader_sees_every_event,
+        a_broadcast_reader_starts_from_the_recent_history,
+        a_broadcast_reader_skips_what_it_cannot_decode,
+    );
+}
