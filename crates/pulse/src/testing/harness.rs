@@ -8,7 +8,6 @@ use crate::backend::memory::InMemoryBus;
 use core_contracts::Track;
 
 use super::ci::skip;
-use super::matrix;
 use crate::backend::redis_streams::RedisStreamsBus;
 use crate::{BackendKind, EventBus, Pulse, PulseConfig};
 
@@ -85,24 +84,13 @@ impl Harness {
         })
     }
 
-    /// One harness per backend and track of the test matrix ([`matrix::backends`] and
-    /// [`matrix::tracks`]), each with its own key prefix; a Redis cell is left out after a
-    /// [`skip`] when Redis is unreachable (a failure under CI).
-    pub async fn matrix() -> Vec<Self> {
-        let mut cells = Vec::new();
-        'backends: for backend in matrix::backends() {
-            for track in matrix::tracks() {
-                let harness = match backend {
-                    BackendKind::InMemory => Self::memory(),
-                    BackendKind::Redis => match Self::redis().await {
-                        Some(harness) => harness,
-                        None => continue 'backends,
-                    },
-                };
-                cells.push(harness.on_track(track));
-            }
+    /// A harness on `backend`: [`Harness::memory`] or [`Harness::redis`] (`None` after a
+    /// [`skip`] when Redis is unreachable, a failure under CI).
+    pub async fn of(backend: BackendKind) -> Option<Self> {
+        match backend {
+            BackendKind::InMemory => Some(Self::memory()),
+            BackendKind::Redis => Self::redis().await,
         }
-        cells
     }
 
     /// The same harness, its `Pulse`s writing `track` (v1 unless set).
