@@ -3,8 +3,8 @@
 //! firing and not firing, every metric the rules and the Grafana dashboard use is documented in
 //! `docs/metrics.md`, and the dashboard is well formed.
 //!
-//! `promtool` is taken from `PATH`; without it the promtool test prints a `SKIPPING:` line and
-//! passes, unless `CI` is `true` or `1`, when it fails.
+//! `promtool` is taken from `PATH`; without it the promtool test is skipped
+//! (`pulse::testing::skip`: a marker line, and a failure under CI).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -45,10 +45,6 @@ fn read(relative: &str) -> String {
     fs::read_to_string(root().join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
 /// Runs `promtool ARGS` in the workspace root and asserts it succeeds; `false` when promtool
 /// is not installed (outside CI).
 fn promtool(args: &[&str]) -> bool {
@@ -59,16 +55,10 @@ fn promtool(args: &[&str]) -> bool {
     {
         Ok(output) => output,
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            if in_ci() {
-                panic!(
-                    "promtool is not on PATH and CI is true: install Prometheus' promtool \
-                     (2.x) so that the alert rules are checked and tested"
-                );
-            }
-            eprintln!(
-                "SKIPPING: promtool is not on PATH; install Prometheus' promtool (2.x) to check \
-                 and test {ALERTS} !!!!"
-            );
+            pulse::testing::skip(&format!(
+                "promtool is not on PATH; install Prometheus' promtool (2.x, Debian package \
+                 prometheus) to check and test {ALERTS}"
+            ));
             return false;
         }
         Err(e) => panic!("promtool {}: {e}", args.join(" ")),

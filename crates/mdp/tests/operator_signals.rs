@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
+use support::matrix::each_track;
 use support::world::{LONG, World, all_written, finish, stop};
 use support::{free_port, metric, metrics, wait_until};
 
@@ -156,144 +157,149 @@ fn webhook_receiver() -> (u16, Arc<Mutex<Vec<serde_json::Value>>>) {
 
 #[test]
 fn each_service_exports_its_own_families_from_the_start_and_logs_what_it_does() {
-    // The world's tuned timings (a queue of 1000, heartbeats every 0.3 s) let a sink held to
-    // 2000 bars/s go hard within seconds; the services' own settings are the defaults.
-    let Some(world) = World::new() else { return };
-    let (hook_port, hooked) = webhook_receiver();
-    let endpoint = format!("http://127.0.0.1:{hook_port}/feedback");
-    let store_port = free_port();
-    // A summary every second (the default is 30 s) so that a short run shows several.
-    let mut store = world.store_at(
-        "store-a",
-        store_port,
-        &["--sink-rate", "2000", "--log-summary-every", "1"],
-        &[
-            ("LOG_FORMAT", "json"),
-            ("MDS_FB_ENABLE_HTTP_BROADCAST", "true"),
-            ("MDS_FB_HTTP_ENDPOINT", endpoint.as_str()),
-        ],
-    );
-    let mut at_start = String::new();
-    assert!(
-        wait_until(LONG, || {
-            at_start = metrics(store_port);
-            !at_start.is_empty()
-        }),
-        "the store never served /metrics:\n{}",
-        store.log()
-    );
-    assert_families(
-        "store",
-        &at_start,
-        &["mds_coord_", "mds_worker_", "sink_", "mdp_store_", "pulse_"],
-        &["pipeline_", "mdp_pipeline_", "feedback_events_processed"],
-    );
-    promtool_accepts("store", &at_start);
+    each_track(|track| {
+        // The world's tuned timings (a queue of 1000, heartbeats every 0.3 s) let a sink held to
+        // 2000 bars/s go hard within seconds; the services' own settings are the defaults.
+        let Some(world) = World::new(track) else {
+            return;
+        };
+        let (hook_port, hooked) = webhook_receiver();
+        let endpoint = format!("http://127.0.0.1:{hook_port}/feedback");
+        let store_port = free_port();
+        // A summary every second (the default is 30 s) so that a short run shows several.
+        let mut store = world.store_at(
+            "store-a",
+            store_port,
+            &["--sink-rate", "2000", "--log-summary-every", "1"],
+            &[
+                ("LOG_FORMAT", "json"),
+                ("MDS_FB_ENABLE_HTTP_BROADCAST", "true"),
+                ("MDS_FB_HTTP_ENDPOINT", endpoint.as_str()),
+            ],
+        );
+        let mut at_start = String::new();
+        assert!(
+            wait_until(LONG, || {
+                at_start = metrics(store_port);
+                !at_start.is_empty()
+            }),
+            "the store never served /metrics:\n{}",
+            store.log()
+        );
+        assert_families(
+            "store",
+            &at_start,
+            &["mds_coord_", "mds_worker_", "sink_", "mdp_store_", "pulse_"],
+            &["pipeline_", "mdp_pipeline_", "feedback_events_processed"],
+        );
+        promtool_accepts("store", &at_start);
 
-    let pipeline_port = free_port();
-    let mut pipeline = world.pipeline_at(
-        "pipeline",
-        pipeline_port,
-        &["--bars", "6000", "--rate", "20000"],
-        &[],
-    );
-    let mut first = String::new();
-    assert!(
-        wait_until(LONG, || {
-            first = metrics(pipeline_port);
-            !first.is_empty()
-        }),
-        "the pipeline never served /metrics:\n{}",
-        pipeline.log()
-    );
-    assert_families(
-        "pipeline",
-        &first,
-        &[
-            "pipeline_",
-            "mdp_pipeline_",
-            "pulse_",
-            "feedback_events_processed",
-        ],
-        &["mds_", "sink_", "mdp_store_"],
-    );
-    promtool_accepts("pipeline", &first);
+        let pipeline_port = free_port();
+        let mut pipeline = world.pipeline_at(
+            "pipeline",
+            pipeline_port,
+            &["--bars", "6000", "--rate", "20000"],
+            &[],
+        );
+        let mut first = String::new();
+        assert!(
+            wait_until(LONG, || {
+                first = metrics(pipeline_port);
+                !first.is_empty()
+            }),
+            "the pipeline never served /metrics:\n{}",
+            pipeline.log()
+        );
+        assert_families(
+            "pipeline",
+            &first,
+            &[
+                "pipeline_",
+                "mdp_pipeline_",
+                "pulse_",
+                "feedback_events_processed",
+            ],
+            &["mds_", "sink_", "mdp_store_"],
+        );
+        promtool_accepts("pipeline", &first);
 
-    finish(&mut pipeline);
-    all_written(&world, 6000, &[&store]);
-    let consumed =
-        "pulse_consume_total{stream=\"marketdata.bars\",track=\"v1\",outcome=\"success\"}";
-    assert!(
-        wait_until(LONG, || metric(&metrics(store_port), consumed, "")
-            == Some(6000.0)),
-        "the store counts the bars it consumed: {:?}",
-        metric(&metrics(store_port), consumed, "")
-    );
-    promtool_accepts("store after a run", &metrics(store_port));
-    assert!(
-        wait_until(LONG, || store.log().contains("\"store summary\"")),
-        "no summary:\n{}",
-        store.log()
-    );
-    stop(&mut store);
+        finish(&mut pipeline);
+        all_written(&world, 6000, &[&store]);
+        let consumed = format!(
+            "pulse_consume_total{{stream=\"marketdata.bars\",track=\"{track}\",outcome=\"success\"}}"
+        );
+        assert!(
+            wait_until(LONG, || metric(&metrics(store_port), &consumed, "")
+                == Some(6000.0)),
+            "the store counts the bars it consumed: {:?}",
+            metric(&metrics(store_port), &consumed, "")
+        );
+        promtool_accepts("store after a run", &metrics(store_port));
+        assert!(
+            wait_until(LONG, || store.log().contains("\"store summary\"")),
+            "no summary:\n{}",
+            store.log()
+        );
+        stop(&mut store);
 
-    let log = store.log();
-    let mut messages = BTreeSet::new();
-    let mut summaries = Vec::new();
-    let mut changes = Vec::new();
-    for line in log.lines().filter(|l| !l.trim().is_empty()) {
-        let entry: serde_json::Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
-        for key in ["timestamp", "level", "target", "fields"] {
-            assert!(entry.get(key).is_some(), "{key} missing: {line}");
+        let log = store.log();
+        let mut messages = BTreeSet::new();
+        let mut summaries = Vec::new();
+        let mut changes = Vec::new();
+        for line in log.lines().filter(|l| !l.trim().is_empty()) {
+            let entry: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+            for key in ["timestamp", "level", "target", "fields"] {
+                assert!(entry.get(key).is_some(), "{key} missing: {line}");
+            }
+            for dump in ["Stats {", "Report {", "Some(", "{ secs", "Duration"] {
+                assert!(!line.contains(dump), "a debug dump in the log: {line}");
+            }
+            let fields = &entry["fields"];
+            let message = fields["message"].as_str().unwrap_or_default().to_owned();
+            match message.as_str() {
+                "store summary" => summaries.push(fields.clone()),
+                "store level changed" => changes.push(fields.clone()),
+                _ => {}
+            }
+            messages.insert(message);
         }
-        for dump in ["Stats {", "Report {", "Some(", "{ secs", "Duration"] {
-            assert!(!line.contains(dump), "a debug dump in the log: {line}");
+        assert!(messages.contains("store started"), "{messages:?}");
+        assert!(!summaries.is_empty(), "{messages:?}");
+        for summary in &summaries {
+            for key in ["written", "rate_per_sec", "level", "queue", "backlog"] {
+                assert!(summary.get(key).is_some(), "{key} missing in {summary}");
+            }
         }
-        let fields = &entry["fields"];
-        let message = fields["message"].as_str().unwrap_or_default().to_owned();
-        match message.as_str() {
-            "store summary" => summaries.push(fields.clone()),
-            "store level changed" => changes.push(fields.clone()),
-            _ => {}
-        }
-        messages.insert(message);
-    }
-    assert!(messages.contains("store started"), "{messages:?}");
-    assert!(!summaries.is_empty(), "{messages:?}");
-    for summary in &summaries {
-        for key in ["written", "rate_per_sec", "level", "queue", "backlog"] {
-            assert!(summary.get(key).is_some(), "{key} missing in {summary}");
-        }
-    }
-    assert!(
-        summaries
-            .iter()
-            .any(|s| s["written"].as_u64().is_some_and(|w| w > 0)),
-        "{summaries:?}"
-    );
-    assert!(
-        changes.iter().any(|c| c["level"] == "hard"),
-        "the store went hard and said so at INFO: {changes:?}"
-    );
+        assert!(
+            summaries
+                .iter()
+                .any(|s| s["written"].as_u64().is_some_and(|w| w > 0)),
+            "{summaries:?}"
+        );
+        assert!(
+            changes.iter().any(|c| c["level"] == "hard"),
+            "the store went hard and said so at INFO: {changes:?}"
+        );
 
-    let hooked = hooked.lock().expect("lock").clone();
-    assert!(
-        hooked
-            .iter()
-            .any(|e| e["level"] == "hard" && e["coordinator_id"] == "store-a"),
-        "the webhook got the store's hard event: {hooked:?}"
-    );
-    for event in &hooked {
-        for key in [
-            "coordinator_id",
-            "queue_size",
-            "capacity",
-            "level",
-            "utilization",
-            "ts",
-        ] {
-            assert!(event.get(key).is_some(), "{key} missing in {event}");
+        let hooked = hooked.lock().expect("lock").clone();
+        assert!(
+            hooked
+                .iter()
+                .any(|e| e["level"] == "hard" && e["coordinator_id"] == "store-a"),
+            "the webhook got the store's hard event: {hooked:?}"
+        );
+        for event in &hooked {
+            for key in [
+                "coordinator_id",
+                "queue_size",
+                "capacity",
+                "level",
+                "utilization",
+                "ts",
+            ] {
+                assert!(event.get(key).is_some(), "{key} missing in {event}");
+            }
         }
-    }
+    });
 }

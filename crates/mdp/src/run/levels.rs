@@ -22,7 +22,7 @@ pub struct LevelCounts {
     pub by_level: BTreeMap<String, u64>,
     /// Times the level turned hard.
     pub hard_episodes: u64,
-    /// Of those, the ones that began after the first second ([`START`]).
+    /// Of those, the ones that began after the first second (`START`).
     pub hard_episodes_after_start: u64,
     /// Times the level turned soft from ok.
     pub soft_episodes: u64,

@@ -1,10 +1,12 @@
 //! One end-to-end test's world: a private Redis, a temp dir, a database (a SQLite file, or a
-//! PostgreSQL schema of its own), fast timings, and `mdp store`/`mdp pipeline` processes on
-//! them.
+//! PostgreSQL schema of its own), fast timings, a schema track, and `mdp store`/`mdp
+//! pipeline` processes on them.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
+
+use core_contracts::Track;
 
 use super::bars::{self, Bars};
 use super::postgres::PgSchema;
@@ -39,11 +41,14 @@ pub struct World {
     /// Whether processes join a Python deployment (`PULSE_COMPAT=python`), which puts every
     /// key under the Python prefix `mdp:`.
     python: bool,
+    /// The schema track the processes write (`SCHEMA_TRACK`).
+    track: Track,
 }
 
 impl World {
-    /// A world on SQLite; `None` (after a loud message) without `redis-server`.
-    pub fn new() -> Option<Self> {
+    /// A world on SQLite whose processes write `track`; `None` after a skip without
+    /// `redis-server`.
+    pub fn new(track: Track) -> Option<Self> {
         let redis = RedisServer::start()?;
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Db::Sqlite(dir.path().join("bars.db"));
@@ -54,6 +59,7 @@ impl World {
             tuned: true,
             sink_url: None,
             python: false,
+            track,
         })
     }
 
@@ -70,6 +76,11 @@ impl World {
         self
     }
 
+    /// The schema track the processes write.
+    pub fn track(&self) -> Track {
+        self.track
+    }
+
     /// The Redis key of stream `name` (e.g. `mdp.marketdata.bars`) as the processes see it.
     pub fn key(&self, name: &str) -> String {
         if self.python {
@@ -79,11 +90,11 @@ impl World {
         }
     }
 
-    /// A world on a PostgreSQL schema of its own; `None` (after a loud message) without
-    /// `redis-server` or a reachable server.
-    pub fn postgres() -> Option<Self> {
+    /// A world on a PostgreSQL schema of its own whose processes write `track`; `None` after
+    /// a skip without `redis-server` or a reachable server.
+    pub fn postgres(track: Track) -> Option<Self> {
         let schema = PgSchema::new()?;
-        let mut world = Self::new()?;
+        let mut world = Self::new(track)?;
         world.db = Db::Postgres(Box::new(schema));
         Some(world)
     }
@@ -93,7 +104,8 @@ impl World {
         let mut cmd = mdp();
         cmd.current_dir(self.dir.path())
             .env("EVENT_BUS_BACKEND", "redis")
-            .env("REDIS_URL", self.redis.url());
+            .env("REDIS_URL", self.redis.url())
+            .env("SCHEMA_TRACK", self.track.as_str());
         if let Db::Postgres(schema) = &self.db {
             cmd.env("MDS_PG_SCHEMA", &schema.name);
         }

@@ -1,7 +1,7 @@
 //! The in-memory backend: one bus per process (clones share it), with the same group,
 //! pending, redelivery, dead-letter and retention semantics as Redis Streams. Entries keep
 //! their fields as raw bytes; dead letters are stored as entries of `{key}.dlq` laid out as
-//! on Redis ([`entry`](super::entry)); each reader keeps its own reclaim cursor.
+//! on Redis ([`entry`]); each reader keeps its own reclaim cursor.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};

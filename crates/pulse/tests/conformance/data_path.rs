@@ -278,7 +278,7 @@ pub(crate) async fn entries_read_ahead_by_the_runner_are_not_reclaimed(h: Harnes
             Ok(())
         }
     }
-    let pulse = h.pulse();
+    let pulse = h.pulse_with(|c| c.idle_timeout = super::IN_HAND_IDLE);
     let key = pulse.stream(DATA).key().to_owned();
     let handler = Arc::new(FirstWaits {
         calls: AtomicU64::new(0),
@@ -291,7 +291,7 @@ pub(crate) async fn entries_read_ahead_by_the_runner_are_not_reclaimed(h: Harnes
     );
     wait_until(|| async { handler.calls.load(Ordering::SeqCst) == 1 }).await;
     let mut rival = subscribe(&pulse, "g", "rival").await;
-    let until = Instant::now() + Duration::from_millis(1200); // four idle timeouts
+    let until = Instant::now() + 4 * super::IN_HAND_IDLE;
     while Instant::now() < until {
         assert!(
             rival.try_next().await.expect("reads").is_none(),

@@ -6,8 +6,8 @@
 //!
 //! `initdb` and `postgres` come from the newest `/usr/lib/postgresql/<version>/bin` (else
 //! `PATH`); run as root they run as the `postgres` OS user, since PostgreSQL refuses root.
-//! When the server cannot start the test is skipped with a loud message, except under
-//! `CI=true` (or `1`), where it fails.
+//! When the server cannot start the test is skipped (`pulse::testing::skip`: a marker line,
+//! and a failure under CI).
 
 #![allow(dead_code)]
 
@@ -31,13 +31,9 @@ pub(crate) struct PgServer {
     child: Child,
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
 impl PgServer {
-    /// A server with TLS on (`tls`) or off, or `None` (after a loud message) when it cannot
-    /// start outside CI. Panics when it cannot start under `CI=true`.
+    /// A server with TLS on (`tls`) or off, or `None` after a skip when it cannot start (a
+    /// failure under CI).
     pub(crate) async fn try_start(tls: bool) -> Option<Self> {
         let started = tokio::task::spawn_blocking(move || Self::start(tls))
             .await
@@ -171,14 +167,9 @@ impl Drop for PgServer {
 }
 
 fn skip_or_fail<T>(reason: &str) -> Option<T> {
-    assert!(
-        !in_ci(),
-        "a private PostgreSQL server could not start and CI=true, so this test fails instead of skipping: {reason}"
-    );
-    eprintln!(
-        "\n!!!!! SKIPPING: a private PostgreSQL server could not start ({reason}). \
-         Install postgresql (initdb); under CI=true this fails. !!!!!\n"
-    );
+    pulse::testing::skip(&format!(
+        "a private PostgreSQL server could not start ({reason}); install postgresql (initdb)"
+    ));
     None
 }
 
