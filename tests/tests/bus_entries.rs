@@ -19,7 +19,7 @@ use pipeline::rate::{ProviderConfig, RateCoordinator, RateCoordinatorAdapter};
 use pulse::backend::Fields;
 use pulse::backend::memory::InMemoryBus;
 use pulse::{EventBus, Pulse, PulseConfig, Retention};
-use store::pulse::PulseFeedbackPublisher;
+use store::bus_feedback::PulseFeedbackPublisher;
 
 /// A `Pulse` writing `track` on a private in-memory bus, its clock stopped at
 /// [`canonical::TS`].
