@@ -12,10 +12,12 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use core_contracts::{BackpressureLevel, BoxError, FeedbackEvent, RateAdjustment, RateController};
+use core_contracts::{
+    BackpressureLevel, BoxError, FeedbackEvent, RateAdjustment, RateController, TokioClock,
+};
 use pipeline::{
     FeedbackConsumer, FeedbackHandler, PipelineMetrics, PipelineSettings, PulseAdjustmentSink,
-    RateCoordinator, RateCoordinatorAdapter, TokioClock,
+    RateCoordinator, RateCoordinatorAdapter,
 };
 use pulse::backend::memory::InMemoryBus;
 use pulse::{BackendKind, CancellationToken, Pulse, PulseConfig};
