@@ -50,7 +50,7 @@ impl RateController for Stamped {
 }
 
 /// Measures the in-memory backend, then Redis when reachable.
-pub fn measure(rt: &Runtime, summary: &mut Summary, samples: usize) {
+pub(crate) fn measure(rt: &Runtime, summary: &mut Summary, samples: usize) {
     let memory = Pulse::new(Arc::new(InMemoryBus::new()), PulseConfig::default());
     record(summary, "inmem", run(rt, memory, samples));
 
