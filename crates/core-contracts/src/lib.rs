@@ -1,5 +1,7 @@
 //! Wire contracts of mdp: the DTOs every crate speaks, their schema ids and tracks, the
-//! payload hash of the Pulse wire format, the two control traits and injected clocks.
+//! payload hash of the Pulse wire format, the two control traits, injected clocks
+//! ([`TokioClock`] with feature `tokio`), the shared control laws ([`breaker`], [`retry`])
+//! and typed reads of environment variables ([`env`]).
 //!
 //! Data flow of the whole system (one arrow, one component):
 //!
@@ -18,9 +20,11 @@
 //! rules as construction, and [`decode`] reports the field and the rule broken.
 
 mod bar;
+pub mod breaker;
 mod clock;
 mod control;
 mod decode;
+pub mod env;
 mod envelope;
 mod error;
 mod feedback;
@@ -29,7 +33,10 @@ mod health;
 mod level;
 pub mod pydantic_json;
 mod rate;
+pub mod retry;
 pub mod schema;
+#[cfg(feature = "tokio")]
+mod tokio_clock;
 mod track;
 mod traits;
 mod validate;
@@ -45,5 +52,7 @@ pub use hash::{hash_matches, payload_hash, sha256_hex};
 pub use health::{HealthComponent, HealthState, HealthStatus, Probe, ProbeType};
 pub use level::BackpressureLevel;
 pub use rate::RateAdjustment;
+#[cfg(feature = "tokio")]
+pub use tokio_clock::TokioClock;
 pub use track::{Contract, Track};
 pub use traits::{BoxError, FeedbackPublisher, RateController};

@@ -13,13 +13,13 @@ use pulse::CancellationToken;
 use tokio::task::JoinHandle;
 
 /// `listen` when given, else `port` on every interface.
-pub fn service_addr(listen: Option<SocketAddr>, port: u16) -> SocketAddr {
+pub(crate) fn service_addr(listen: Option<SocketAddr>, port: u16) -> SocketAddr {
     listen.unwrap_or_else(|| SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
 }
 
 /// Binds `addr` (port 0 = a free port), serves `app` until `shutdown` is cancelled and
 /// returns the address bound.
-pub async fn serve(
+pub(crate) async fn serve(
     app: Router,
     addr: SocketAddr,
     shutdown: CancellationToken,

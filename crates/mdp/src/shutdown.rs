@@ -1,7 +1,7 @@
 //! Graceful shutdown: SIGINT (Ctrl-C) and SIGTERM.
 
 /// Waits for SIGINT or SIGTERM and returns the signal's name.
-pub async fn signal() -> &'static str {
+pub(crate) async fn signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -15,7 +15,6 @@
 //! [`service::PipelineService`] puts these together over the bus: it publishes bars on
 //! `{ns}.marketdata.bars` under the stores' feedback, with a checkpoint.
 
-mod clock;
 pub mod config;
 pub mod feedback;
 pub mod rate;
@@ -23,7 +22,6 @@ pub mod service;
 pub mod source;
 pub mod telemetry;
 
-pub use clock::TokioClock;
 pub use config::PipelineSettings;
 pub use feedback::{
     AdjustmentSink, FeedbackConsumer, FeedbackHandler, HandleOutcome, PulseAdjustmentSink,

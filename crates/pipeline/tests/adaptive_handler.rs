@@ -7,10 +7,10 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use core_contracts::{BackpressureLevel, FeedbackEvent};
+use core_contracts::{BackpressureLevel, FeedbackEvent, TokioClock};
+use pipeline::PipelineSettings;
 use pipeline::config::FeedbackSettings;
 use pipeline::feedback::{FeedbackHandler, FeedbackMode, NoopSink};
-use pipeline::{PipelineSettings, TokioClock};
 use support::{RecordingController, env};
 use tokio::time::advance;
 

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use core_contracts::{BackpressureLevel, FeedbackEvent, RateAdjustment};
+use core_contracts::{BackpressureLevel, FeedbackEvent, RateAdjustment, TokioClock};
 use pipeline::config::FeedbackSettings;
 use pipeline::feedback::{
     ChannelSink, FeedbackHandler, HandleOutcome, IgnoreReason, NoopSink, WhenNoStore,
 };
 use pipeline::rate::{ProviderConfig, RateCoordinator, RateCoordinatorAdapter};
-use pipeline::{PipelineMetrics, PipelineSettings, TokioClock};
+use pipeline::{PipelineMetrics, PipelineSettings};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::registry::Registry;
 use support::{FailingSink, RecordingController, env};

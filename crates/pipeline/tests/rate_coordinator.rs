@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use core_contracts::BackpressureLevel;
-use pipeline::rate::{BreakerState, ProviderConfig, RateCoordinator, RateError};
+use core_contracts::breaker::BreakerState;
+use pipeline::rate::{ProviderConfig, RateCoordinator, RateError};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, advance, timeout};
 
@@ -265,7 +266,9 @@ async fn the_breaker_opens_after_repeated_failures_and_probes_later() {
     }
     assert_eq!(
         rates.get_provider_state("p").expect("state").breaker,
-        BreakerState::Open
+        BreakerState::Open {
+            until: Duration::from_secs(30)
+        }
     );
     assert!(matches!(
         rates.acquire("p", 1).await,
@@ -278,7 +281,7 @@ async fn the_breaker_opens_after_repeated_failures_and_probes_later() {
     rates.acquire("p", 1).await.expect("closed again");
     assert_eq!(
         rates.get_provider_state("p").expect("state").breaker,
-        BreakerState::Closed
+        BreakerState::Closed { failures: 0 }
     );
 }
 

@@ -135,6 +135,6 @@ fn an_empty_consumer_name_is_refused_with_a_clear_message() {
     let err = read(&[("MDP_FB_CONSUMER_NAME", "")]).expect_err("empty");
     assert_eq!(
         err.to_string(),
-        "MDP_FB_CONSUMER_NAME=\"\": must not be empty (unset it to use the default)"
+        "MDP_FB_CONSUMER_NAME=\"\": expected a non-empty name without whitespace (unset it to use the default)"
     );
 }

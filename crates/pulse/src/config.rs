@@ -4,6 +4,7 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::Duration;
 
 use core_contracts::Track;
+use core_contracts::env::{Env, EnvError};
 
 /// Which bus implementation to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +161,17 @@ pub struct ConfigError {
     /// The value found (redacted for URLs).
     pub value: String,
     /// What is accepted.
-    pub expected: &'static str,
+    pub expected: String,
+}
+
+impl From<EnvError> for ConfigError {
+    fn from(e: EnvError) -> Self {
+        Self {
+            variable: e.var,
+            value: e.value,
+            expected: e.expected,
+        }
+    }
 }
 
 impl PulseConfig {
@@ -172,81 +183,45 @@ impl PulseConfig {
     /// Reads every setting through `lookup` (a variable name to its value, if set).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let d = Self::default();
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let compat = match get("PULSE_COMPAT").as_deref() {
-            None | Some("none") => Compat::None,
-            Some("python") => Compat::Python,
-            Some(other) => return Err(invalid("PULSE_COMPAT", other, "one of none, python")),
-        };
+        let env = Env::new(&lookup);
+        let compat = env.choice(
+            "PULSE_COMPAT",
+            Compat::None,
+            &[("none", Compat::None), ("python", Compat::Python)],
+        )?;
         let mut config = Self {
-            enabled: match get("PULSE_ENABLED") {
-                None => d.enabled,
-                Some(v) => parse_bool("PULSE_ENABLED", &v)?,
-            },
-            backend: parse_backend(get("EVENT_BUS_BACKEND").as_deref(), REDIS_BUILT)?,
-            redis_url: match get("REDIS_URL") {
+            enabled: env.bool("PULSE_ENABLED", d.enabled)?,
+            backend: parse_backend(env.raw("EVENT_BUS_BACKEND").as_deref(), REDIS_BUILT)?,
+            redis_url: match env.raw("REDIS_URL") {
                 None => d.redis_url,
                 Some(url) => validate_redis_url(url)?,
             },
-            redis_tls_ca_file: get("REDIS_TLS_CA_FILE").map(std::path::PathBuf::from),
+            redis_tls_ca_file: env.raw("REDIS_TLS_CA_FILE").map(std::path::PathBuf::from),
             namespace: match lookup("MD_NAMESPACE") {
                 None => d.namespace,
                 Some(ns) => validate_namespace(ns.trim())?,
             },
-            track: match get("SCHEMA_TRACK").as_deref() {
-                None | Some("v1") => Track::V1,
-                Some("v2") => Track::V2,
-                Some(other) => return Err(invalid("SCHEMA_TRACK", other, "one of v1, v2")),
-            },
+            track: env.choice(
+                "SCHEMA_TRACK",
+                Track::V1,
+                &[("v1", Track::V1), ("v2", Track::V2)],
+            )?,
             key_prefix: lookup("PULSE_REDIS_KEY_PREFIX").unwrap_or_default(),
             compat,
-            max_deliveries: parse_or(
-                "PULSE_MAX_DELIVERIES",
-                get("PULSE_MAX_DELIVERIES"),
-                d.max_deliveries,
+            max_deliveries: env.non_zero("PULSE_MAX_DELIVERIES", d.max_deliveries)?,
+            idle_timeout: env.positive_millis("PULSE_IDLE_TIMEOUT_MS", d.idle_timeout)?,
+            retention: env.non_zero("PULSE_RETENTION_MAXLEN", d.retention)?,
+            enforcement: env.choice(
+                "REGISTRY_ENFORCEMENT",
+                Enforcement::Warn,
+                &[("warn", Enforcement::Warn), ("strict", Enforcement::Strict)],
             )?,
-            idle_timeout: millis_or(
-                "PULSE_IDLE_TIMEOUT_MS",
-                get("PULSE_IDLE_TIMEOUT_MS"),
-                d.idle_timeout,
-            )?,
-            retention: parse_or(
-                "PULSE_RETENTION_MAXLEN",
-                get("PULSE_RETENTION_MAXLEN"),
-                d.retention,
-            )?,
-            enforcement: match get("REGISTRY_ENFORCEMENT").as_deref() {
-                None | Some("warn") => Enforcement::Warn,
-                Some("strict") => Enforcement::Strict,
-                Some(other) => {
-                    return Err(invalid(
-                        "REGISTRY_ENFORCEMENT",
-                        other,
-                        "one of warn, strict",
-                    ));
-                }
-            },
-            max_message_bytes: parse_or(
-                "PULSE_MAX_MESSAGE_BYTES",
-                get("PULSE_MAX_MESSAGE_BYTES"),
-                d.max_message_bytes,
-            )?,
-            read_count: parse_or("PULSE_READ_COUNT", get("PULSE_READ_COUNT"), d.read_count)?,
-            block: millis_or("PULSE_BLOCK_MS", get("PULSE_BLOCK_MS"), d.block)?,
-            idempotency_capacity: parse_or(
-                "PULSE_IDEMPOTENCY_CAPACITY",
-                get("PULSE_IDEMPOTENCY_CAPACITY"),
-                d.idempotency_capacity,
-            )?,
-            startup_timeout: millis_or(
-                "PULSE_STARTUP_TIMEOUT_MS",
-                get("PULSE_STARTUP_TIMEOUT_MS"),
-                d.startup_timeout,
-            )?,
+            max_message_bytes: env.non_zero("PULSE_MAX_MESSAGE_BYTES", d.max_message_bytes)?,
+            read_count: env.non_zero("PULSE_READ_COUNT", d.read_count)?,
+            block: env.positive_millis("PULSE_BLOCK_MS", d.block)?,
+            idempotency_capacity: env
+                .non_zero("PULSE_IDEMPOTENCY_CAPACITY", d.idempotency_capacity)?,
+            startup_timeout: env.positive_millis("PULSE_STARTUP_TIMEOUT_MS", d.startup_timeout)?,
         };
         if compat == Compat::Python && lookup("PULSE_REDIS_KEY_PREFIX").is_none() {
             // The Python bus stores stream `s` under `{namespace}:s`.
@@ -267,54 +242,11 @@ impl PulseConfig {
     }
 }
 
-fn invalid(variable: &'static str, value: &str, expected: &'static str) -> ConfigError {
+fn invalid(variable: &'static str, value: &str, expected: &str) -> ConfigError {
     ConfigError {
         variable,
         value: value.to_owned(),
-        expected,
-    }
-}
-
-fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigError> {
-    match value.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(invalid(
-            variable,
-            value,
-            "a boolean (true/false, 1/0, yes/no, on/off)",
-        )),
-    }
-}
-
-fn parse_or<T: std::str::FromStr>(
-    variable: &'static str,
-    value: Option<String>,
-    default: T,
-) -> Result<T, ConfigError> {
-    match value {
-        None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| invalid(variable, &v, "a whole number greater than 0")),
-    }
-}
-
-fn millis_or(
-    variable: &'static str,
-    value: Option<String>,
-    default: Duration,
-) -> Result<Duration, ConfigError> {
-    match value {
-        None => Ok(default),
-        Some(v) => match v.parse::<u64>() {
-            Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
-            _ => Err(invalid(
-                variable,
-                &v,
-                "a whole number of milliseconds greater than 0",
-            )),
-        },
+        expected: expected.to_owned(),
     }
 }
 
@@ -521,7 +453,7 @@ mod tests {
             ("SCHEMA_TRACK", "v3", "v1, v2"),
             ("REGISTRY_ENFORCEMENT", "loose", "warn, strict"),
             ("PULSE_ENABLED", "maybe", "boolean"),
-            ("PULSE_MAX_DELIVERIES", "0", "greater than 0"),
+            ("PULSE_MAX_DELIVERIES", "0", "positive integer"),
             ("PULSE_IDLE_TIMEOUT_MS", "-5", "milliseconds"),
             ("REDIS_URL", "http://x", "redis://"),
             ("MD_NAMESPACE", "", "non-empty"),

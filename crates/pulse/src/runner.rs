@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use core_contracts::{BoxError, Contract, EventEnvelope};
+use core_contracts::retry::{Backoff, RetryPolicy, wait_unless};
+use core_contracts::{BoxError, Clock, Contract, EventEnvelope, TokioClock};
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::FailOutcome;
@@ -49,7 +50,7 @@ pub struct ConsumerRunner<T, H> {
     consumer: String,
     handler: Arc<H>,
     seen: Arc<Idempotency>,
-    max_backoff: Duration,
+    reconnect: RetryPolicy,
     _payload: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -60,7 +61,7 @@ impl<T, H> std::fmt::Debug for ConsumerRunner<T, H> {
             .field("stream", &self.stream)
             .field("group", &self.group)
             .field("consumer", &self.consumer)
-            .field("max_backoff", &self.max_backoff)
+            .field("reconnect", &self.reconnect)
             .finish_non_exhaustive()
     }
 }
@@ -76,7 +77,7 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
             consumer: consumer.to_owned(),
             handler,
             seen,
-            max_backoff: Duration::from_secs(5),
+            reconnect: RetryPolicy::doubling(Duration::from_millis(100), Duration::from_secs(5)),
             _payload: std::marker::PhantomData,
         }
     }
@@ -91,7 +92,8 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
     /// re-opened after a backoff (100 ms doubling to 5 s).
     pub async fn run(self, shutdown: CancellationToken) -> RunnerReport {
         let mut report = RunnerReport::default();
-        let mut backoff = Duration::from_millis(100);
+        let clock = TokioClock::new();
+        let mut backoff = Backoff::new(self.reconnect);
         while !shutdown.is_cancelled() {
             let error = match self
                 .pulse
@@ -108,12 +110,13 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
                 Err(e) => e,
             };
             report.restarts += 1;
-            tracing::warn!(stream = self.stream, consumer = self.consumer, error = %error, retry_in_ms = backoff.as_millis(), "consumer restarting after bus error");
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(backoff) => {}
+            let wait = backoff
+                .fail(clock.elapsed(), rand::random())
+                .unwrap_or(self.reconnect.max_backoff);
+            tracing::warn!(stream = self.stream, consumer = self.consumer, error = %error, retry_in_ms = wait.as_millis(), "consumer restarting after bus error");
+            if !wait_unless(wait, shutdown.cancelled()).await {
+                break;
             }
-            backoff = (backoff * 2).min(self.max_backoff);
         }
         report
     }
@@ -123,7 +126,7 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
         sub: &mut Subscription<T>,
         shutdown: &CancellationToken,
         report: &mut RunnerReport,
-        backoff: &mut Duration,
+        backoff: &mut Backoff,
     ) -> Result<(), BusError> {
         loop {
             let batch = tokio::select! {
@@ -137,7 +140,7 @@ impl<T: Contract, H: Handler<T>> ConsumerRunner<T, H> {
             if batch.is_empty() {
                 continue;
             }
-            *backoff = Duration::from_millis(100);
+            backoff.succeed();
             let mut held: Vec<String> = batch.iter().map(|d| d.id().to_owned()).collect();
             for delivery in batch {
                 if shutdown.is_cancelled() {

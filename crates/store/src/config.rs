@@ -33,7 +33,7 @@ pub use postgres_url::{PostgresUrl, SslMode};
 pub use sql_identifier::valid_identifier;
 pub use url::{DatabaseUrl, redact_url};
 
-use env::Env;
+use core_contracts::env::{Env, EnvError};
 
 /// Why the settings could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +56,16 @@ pub enum ConfigError {
         /// Why it is needed.
         reason: String,
     },
+}
+
+impl From<EnvError> for ConfigError {
+    fn from(e: EnvError) -> Self {
+        Self::Invalid {
+            variable: e.var,
+            value: e.value,
+            expected: e.expected,
+        }
+    }
 }
 
 /// Every setting of the store service.
@@ -315,9 +325,9 @@ impl StoreSettings {
         let d = Self::default();
         let retry = RetrySettings {
             initial_backoff: env.millis("MDS_RETRY_INITIAL_BACKOFF_MS", d.retry.initial_backoff)?,
-            multiplier: env.multiplier("MDS_RETRY_BACKOFF_MULTIPLIER", d.retry.multiplier)?,
+            multiplier: env.at_least_one("MDS_RETRY_BACKOFF_MULTIPLIER", d.retry.multiplier)?,
             max_backoff: env.millis("MDS_RETRY_MAX_BACKOFF_MS", d.retry.max_backoff)?,
-            give_up_after: env.optional_seconds("MDS_RETRY_GIVE_UP_AFTER_SEC")?,
+            give_up_after: env.optional_secs("MDS_RETRY_GIVE_UP_AFTER_SEC")?,
         };
         if retry.max_backoff < retry.initial_backoff {
             return Err(ConfigError::Invalid {
@@ -334,7 +344,7 @@ impl StoreSettings {
                 capacity: env.non_zero("MDS_COORDINATOR_CAPACITY", d.coordinator.capacity)?,
                 workers: env.non_zero("MDS_COORDINATOR_WORKERS", d.coordinator.workers)?,
                 batch_size: env.non_zero("MDS_COORDINATOR_BATCH_SIZE", d.coordinator.batch_size)?,
-                flush_interval: env.seconds(
+                flush_interval: env.secs(
                     "MDS_COORDINATOR_FLUSH_INTERVAL",
                     d.coordinator.flush_interval,
                 )?,
@@ -342,33 +352,33 @@ impl StoreSettings {
             retry,
             breaker: BreakerSettings {
                 failure_threshold: env
-                    .non_zero_u32("MDS_CB_FAILURE_THRESHOLD", d.breaker.failure_threshold)?,
+                    .non_zero("MDS_CB_FAILURE_THRESHOLD", d.breaker.failure_threshold)?,
                 half_open_after: env
-                    .seconds("MDS_CB_HALF_OPEN_AFTER_SEC", d.breaker.half_open_after)?,
+                    .secs("MDS_CB_HALF_OPEN_AFTER_SEC", d.breaker.half_open_after)?,
             },
             feedback: FeedbackSettings {
                 webhook: webhook(&env)?,
-                heartbeat: env.seconds("MDS_FB_HEARTBEAT_SEC", d.feedback.heartbeat)?,
+                heartbeat: env.secs("MDS_FB_HEARTBEAT_SEC", d.feedback.heartbeat)?,
                 report: Some(
                     env.millis("MDS_FB_REPORT_MS", d.feedback.report.unwrap_or_default())?,
                 )
                 .filter(|every| !every.is_zero()),
             },
             sink: SinkSettings {
-                database_url: env.database_url("DATABASE_URL")?,
+                database_url: env::database_url(&env, "DATABASE_URL")?,
                 postgres: PostgresOptions {
-                    schema: env.identifier("MDS_PG_SCHEMA", &d.sink.postgres.schema)?,
+                    schema: env::identifier(&env, "MDS_PG_SCHEMA", &d.sink.postgres.schema)?,
                     table: d.sink.postgres.table,
                     copy_threshold: env
                         .non_zero("MDS_PG_COPY_THRESHOLD", d.sink.postgres.copy_threshold)?,
                     pool_size: env.non_zero("MDS_PG_POOL_SIZE", d.sink.postgres.pool_size)?,
                     pool_timeout: env
-                        .seconds("MDS_PG_POOL_TIMEOUT_SEC", d.sink.postgres.pool_timeout)?,
-                    ca_file: env.get("MDS_PG_CA_FILE").map(PathBuf::from),
+                        .secs("MDS_PG_POOL_TIMEOUT_SEC", d.sink.postgres.pool_timeout)?,
+                    ca_file: env.raw("MDS_PG_CA_FILE").map(PathBuf::from),
                 },
-                sqlite_synchronous: env.sqlite_synchronous("MDS_SQLITE_SYNCHRONOUS")?,
+                sqlite_synchronous: env::sqlite_synchronous(&env, "MDS_SQLITE_SYNCHRONOUS")?,
             },
-            admin_token: env.get("ADMIN_TOKEN").and_then(AdminToken::new),
+            admin_token: env.raw("ADMIN_TOKEN").and_then(AdminToken::new),
         })
     }
 }
@@ -390,19 +400,19 @@ pub fn retired_in_use(
     RETIRED_VARS
         .iter()
         .copied()
-        .filter(|(name, _)| env.get(name).is_some())
+        .filter(|(name, _)| env.raw(name).is_some())
         .collect()
 }
 
 fn webhook(env: &Env<'_>) -> Result<Option<WebhookSettings>, ConfigError> {
-    let enabled = env.boolean("MDS_FB_ENABLE_HTTP_BROADCAST", false)?;
+    let enabled = env.bool("MDS_FB_ENABLE_HTTP_BROADCAST", false)?;
     let d = WebhookSettings::new("");
-    let timeout = env.seconds("MDS_FB_HTTP_TIMEOUT", d.timeout)?;
-    let max_retries = env.u32("MDS_FB_HTTP_MAX_RETRIES", d.max_retries)?;
-    let backoff = env.seconds("MDS_FB_HTTP_BACKOFF", d.backoff)?;
-    let endpoint = match env.http_url("MDS_FB_HTTP_ENDPOINT")? {
+    let timeout = env.secs("MDS_FB_HTTP_TIMEOUT", d.timeout)?;
+    let max_retries = env.whole("MDS_FB_HTTP_MAX_RETRIES", d.max_retries)?;
+    let backoff = env.secs("MDS_FB_HTTP_BACKOFF", d.backoff)?;
+    let endpoint = match env::http_url(env, "MDS_FB_HTTP_ENDPOINT")? {
         Some(url) => Some(url),
-        None => env.http_url("MDS_FB_FEEDBACK_WEBHOOK_URL")?,
+        None => env::http_url(env, "MDS_FB_FEEDBACK_WEBHOOK_URL")?,
     };
     if !enabled {
         return Ok(None);

@@ -4,8 +4,8 @@
 //! - [`coordinator::WriteCoordinator`]: workers that batch, retry, break the circuit and
 //!   dead-letter ([`dead_letter`]) into a [`sink::Sink`].
 //! - [`feedback::FeedbackBus`]: in-process fan-out of feedback events to subscribers.
-//! - [`telemetry`]: metric names and handles; [`clock::TokioClock`]: time that tokio's test
-//!   clock controls.
+//! - [`telemetry`]: metric names and handles (time comes from [`core_contracts::TokioClock`],
+//!   which tokio's test clock controls).
 //! - [`config::StoreSettings`]: settings read from the environment; [`sink::open_sink`]: the
 //!   SQLite (feature `sqlite`), PostgreSQL (feature `postgres`) or memory sink a
 //!   `DATABASE_URL` names.
@@ -29,7 +29,6 @@
 
 #[cfg(feature = "pulse")]
 pub mod bus_feedback;
-pub mod clock;
 pub mod config;
 pub mod coordinator;
 pub mod dead_letter;

@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use core_contracts::{BackpressureLevel, BoxError, FeedbackEvent, FeedbackPublisher};
+use core_contracts::retry::{GaveUp, RetryPolicy, retry};
+use core_contracts::{BackpressureLevel, BoxError, FeedbackEvent, FeedbackPublisher, TokioClock};
 use serde::Serialize;
 
 use crate::config::{WebhookSettings, redact_url};
@@ -84,8 +85,11 @@ pub struct WebhookBroadcaster {
     settings: WebhookSettings,
 }
 
-enum Attempt {
-    Done,
+/// Longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Why one attempt failed.
+enum Failed {
     Retry(String),
     Rejected(u16),
 }
@@ -109,32 +113,49 @@ impl WebhookBroadcaster {
     pub async fn send(&self, event: &FeedbackEvent) -> Result<u32, WebhookError> {
         let payload = WebhookPayload::from(event);
         let url = || redact_url(&self.settings.endpoint);
-        let mut delay = self.settings.backoff;
-        let mut attempt = 1;
-        loop {
-            match self.attempt(&payload).await {
-                Attempt::Done => return Ok(attempt),
-                Attempt::Rejected(status) => {
-                    return Err(WebhookError::Rejected { url: url(), status });
+        let policy = RetryPolicy {
+            max_retries: Some(self.settings.max_retries),
+            ..RetryPolicy::doubling(self.settings.backoff, MAX_BACKOFF)
+        };
+        let mut attempts = 0;
+        let sent = retry(
+            &policy,
+            &TokioClock::new(),
+            std::future::pending(),
+            || {
+                attempts += 1;
+                self.attempt(&payload)
+            },
+            |failure, next| match failure {
+                Failed::Retry(last) => {
+                    if next.retry_in.is_some() {
+                        tracing::debug!(attempt = next.attempts, error = %last, "webhook attempt failed, retrying");
+                    }
+                    true
                 }
-                Attempt::Retry(last) if attempt > self.settings.max_retries => {
-                    return Err(WebhookError::Exhausted {
-                        url: url(),
-                        attempts: attempt,
-                        last,
-                    });
-                }
-                Attempt::Retry(last) => {
-                    tracing::debug!(attempt, error = %last, "webhook attempt failed, retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = delay.saturating_mul(2).min(Duration::from_secs(60));
-                    attempt += 1;
-                }
-            }
+                Failed::Rejected(_) => false,
+            },
+        )
+        .await;
+        match sent {
+            Ok(()) => Ok(attempts),
+            Err(GaveUp {
+                error: Failed::Rejected(status),
+                ..
+            }) => Err(WebhookError::Rejected { url: url(), status }),
+            Err(GaveUp {
+                error: Failed::Retry(last),
+                attempts,
+                ..
+            }) => Err(WebhookError::Exhausted {
+                url: url(),
+                attempts,
+                last,
+            }),
         }
     }
 
-    async fn attempt(&self, payload: &WebhookPayload<'_>) -> Attempt {
+    async fn attempt(&self, payload: &WebhookPayload<'_>) -> Result<(), Failed> {
         let sent = self
             .client
             .post(&self.settings.endpoint)
@@ -142,14 +163,15 @@ impl WebhookBroadcaster {
             .send()
             .await;
         match sent {
-            Ok(response) if response.status().is_server_error() => {
-                Attempt::Retry(format!("status {}", response.status().as_u16()))
-            }
+            Ok(response) if response.status().is_server_error() => Err(Failed::Retry(format!(
+                "status {}",
+                response.status().as_u16()
+            ))),
             Ok(response) if response.status().is_client_error() => {
-                Attempt::Rejected(response.status().as_u16())
+                Err(Failed::Rejected(response.status().as_u16()))
             }
-            Ok(_) => Attempt::Done,
-            Err(e) => Attempt::Retry(error_chain(&e.without_url())),
+            Ok(_) => Ok(()),
+            Err(e) => Err(Failed::Retry(error_chain(&e.without_url()))),
         }
     }
 }

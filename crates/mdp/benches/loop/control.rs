@@ -16,7 +16,7 @@ const SINK_RATE: f64 = 2_000.0;
 const PIPELINE_RATE: f64 = 20_000.0;
 
 /// Runs both modes for `seconds` each.
-pub fn measure(summary: &mut Summary, seconds: u64) {
+pub(crate) fn measure(summary: &mut Summary, seconds: u64) {
     for mode in ["levels", "adaptive"] {
         let run = run(mode, seconds);
         let field = |name: &str| run[name].as_f64().unwrap_or(f64::NAN);

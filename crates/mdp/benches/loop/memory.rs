@@ -17,7 +17,7 @@ const SMALL_RETENTION: &str = "1000";
 /// only [`SMALL_RETENTION`] entries per stream: the in-memory bus keeps every feedback event
 /// and rate adjustment up to its retention (100 000 per stream by default), so with the
 /// defaults memory also grows with the number of watermark crossings until that bound.
-pub fn measure(summary: &mut Summary, runs: &[u64]) {
+pub(crate) fn measure(summary: &mut Summary, runs: &[u64]) {
     if !Path::new(TIME).exists() {
         eprintln!("\n!!!!! SKIPPING the peak memory of mdp run: {TIME} is missing !!!!!\n");
         return;

@@ -12,10 +12,12 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use core_contracts::{BackpressureLevel, BoxError, FeedbackEvent, RateAdjustment, RateController};
+use core_contracts::{
+    BackpressureLevel, BoxError, FeedbackEvent, RateAdjustment, RateController, TokioClock,
+};
 use pipeline::{
     FeedbackConsumer, FeedbackHandler, PipelineMetrics, PipelineSettings, PulseAdjustmentSink,
-    RateCoordinator, RateCoordinatorAdapter, TokioClock,
+    RateCoordinator, RateCoordinatorAdapter,
 };
 use pulse::backend::memory::InMemoryBus;
 use pulse::{BackendKind, CancellationToken, Pulse, PulseConfig};
@@ -48,7 +50,7 @@ impl RateController for Stamped {
 }
 
 /// Measures the in-memory backend, then Redis when reachable.
-pub fn measure(rt: &Runtime, summary: &mut Summary, samples: usize) {
+pub(crate) fn measure(rt: &Runtime, summary: &mut Summary, samples: usize) {
     let memory = Pulse::new(Arc::new(InMemoryBus::new()), PulseConfig::default());
     record(summary, "inmem", run(rt, memory, samples));
 

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 /// Figures by name.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     values: BTreeMap<String, f64>,
     totals: BTreeMap<String, (f64, Duration)>,
 }
 
 impl Summary {
     /// Adds `items` done in `elapsed` to the rate `name` (items per second over all calls).
-    pub fn rate(&mut self, name: &str, items: u64, elapsed: Duration) {
+    pub(crate) fn rate(&mut self, name: &str, items: u64, elapsed: Duration) {
         let total = self.totals.entry(name.to_owned()).or_default();
         total.0 += items as f64;
         total.1 += elapsed;
@@ -22,17 +22,17 @@ impl Summary {
     }
 
     /// Sets the figure `name`.
-    pub fn value(&mut self, name: &str, value: f64) {
+    pub(crate) fn value(&mut self, name: &str, value: f64) {
         self.values.insert(name.to_owned(), value);
     }
 
     /// The figure `name`, if measured.
-    pub fn get(&self, name: &str) -> Option<f64> {
+    pub(crate) fn get(&self, name: &str) -> Option<f64> {
         self.values.get(name).copied()
     }
 
     /// Prints the table and writes `$CARGO_TARGET_DIR/mdp-bench/{file}`.
-    pub fn report(&self, file: &str) {
+    pub(crate) fn report(&self, file: &str) {
         println!("\n{:<58} {:>16}", "mdp figure", "value");
         for (name, value) in &self.values {
             println!("{name:<58} {value:>16.1}");
@@ -54,7 +54,7 @@ impl Summary {
 }
 
 /// The `p`-quantile of `sorted`, which must not be empty.
-pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
 }

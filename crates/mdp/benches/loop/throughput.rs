@@ -210,7 +210,7 @@ impl Target<'_> {
 }
 
 /// Benches every reachable backend with `bars` bars per iteration.
-pub fn bench(criterion: &mut Criterion, rt: &Runtime, summary: &mut Summary, bars: u64) {
+pub(crate) fn bench(criterion: &mut Criterion, rt: &Runtime, summary: &mut Summary, bars: u64) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = StoreSettings::default();
     let pipeline = PipelineSettings::from_lookup(&|_| None).expect("default settings");

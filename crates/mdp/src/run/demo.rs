@@ -14,20 +14,20 @@ use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
 /// The speed the demo holds the sink to, in bars per second.
-pub const SINK_RATE: f64 = 2_000.0;
+pub(super) const SINK_RATE: f64 = 2_000.0;
 
 /// The length of the demo's day when no `--duration` is given.
-pub const LENGTH: Duration = Duration::from_secs(20);
+pub(super) const LENGTH: Duration = Duration::from_secs(20);
 
 /// How often the shaper sets the base rate.
 const RESHAPE_EVERY: Duration = Duration::from_millis(100);
 
 /// Variables that set the pipeline's rate, like `--rate` does.
-pub const RATE_VARS: [&str; 1] = ["MDP_RATE_REFILL_PER_SEC"];
+pub(super) const RATE_VARS: [&str; 1] = ["MDP_RATE_REFILL_PER_SEC"];
 
 /// A part of the demo's day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub(super) enum Phase {
     /// The first minutes: a trickle, well within the sink's speed.
     QuietOpen,
     /// News: several times what the sink takes.
@@ -40,7 +40,7 @@ pub enum Phase {
 
 impl Phase {
     /// The phase in words.
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::QuietOpen => "quiet open",
             Self::Burst => "burst",
@@ -84,14 +84,14 @@ const DAY: [Stretch; 7] = [
 
 /// The demo's shape over a day of `length` into a sink of `sink_rate` bars/s.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Shape {
+pub(super) struct Shape {
     sink_rate: f64,
     length: Duration,
 }
 
 /// What the shape asks at one moment.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Ask {
+pub(super) struct Ask {
     /// The part of the day.
     pub phase: Phase,
     /// Bars per second asked of the pipeline (before feedback scales it).
@@ -102,22 +102,22 @@ pub struct Ask {
 
 impl Shape {
     /// The shape of a day of `length` (not zero) into a sink taking `sink_rate` bars/s.
-    pub fn new(sink_rate: f64, length: Duration) -> Self {
+    pub(super) fn new(sink_rate: f64, length: Duration) -> Self {
         Self { sink_rate, length }
     }
 
     /// The sink's speed the shape is drawn against.
-    pub fn sink_rate(&self) -> f64 {
+    pub(super) fn sink_rate(&self) -> f64 {
         self.sink_rate
     }
 
     /// The highest multiple of the sink's speed asked over the day.
-    pub fn peak_times_sink() -> f64 {
+    pub(super) fn peak_times_sink() -> f64 {
         DAY.iter().map(|s| s.from.max(s.to)).fold(0.0, f64::max)
     }
 
     /// What the shape asks `at` after the start; after the day, what it asked at its end.
-    pub fn at(&self, at: Duration) -> Ask {
+    pub(super) fn at(&self, at: Duration) -> Ask {
         let fraction = (at.as_secs_f64() / self.length.as_secs_f64().max(1e-9)).min(1.0);
         let mut start = 0.0;
         let mut current = &DAY[DAY.len() - 1];
@@ -139,7 +139,7 @@ impl Shape {
     }
 
     /// One line saying what the demo does, for the start of a run.
-    pub fn describe(&self, sink: &str) -> String {
+    pub(super) fn describe(&self, sink: &str) -> String {
         format!(
             "demo: a trading day in {:.0} s (a quiet open, bursts up to {:.0}x the sink's speed, \
              a calm close) into {sink}, held to {} bars/s so that it falls behind; \
@@ -153,7 +153,7 @@ impl Shape {
 
 /// Whether `mdp run` plays the demo: on the synthetic source when no rate is given, by
 /// flag (`rate`, `sink_rate`) or by a variable of [`RATE_VARS`] (looked up with `var`).
-pub fn wanted(
+pub(super) fn wanted(
     rate: Option<f64>,
     sink_rate: Option<f64>,
     csv: bool,
@@ -163,7 +163,7 @@ pub fn wanted(
 }
 
 /// Sets `provider`'s base rate to the shape's every 100 ms from `started` until dropped.
-pub fn spawn_shaper(
+pub(super) fn spawn_shaper(
     rates: Arc<RateCoordinator>,
     provider: String,
     shape: Shape,

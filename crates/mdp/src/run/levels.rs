@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 /// How long after the start a hard episode counts as one of the start (the queue fills
 /// before the first feedback can arrive).
-pub const START: Duration = Duration::from_secs(1);
+pub(super) const START: Duration = Duration::from_secs(1);
 
 /// What the store's feedback said over a run.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,7 +32,7 @@ pub struct LevelCounts {
 
 /// The episodes counted so far, read by the progress view while the run goes on.
 #[derive(Debug, Default)]
-pub struct LiveEpisodes {
+pub(super) struct LiveEpisodes {
     /// Times the store fell behind.
     pub behind: AtomicU64,
     /// Times its level turned hard.
@@ -41,7 +41,7 @@ pub struct LiveEpisodes {
 
 impl LiveEpisodes {
     /// (fell behind, turned hard) so far.
-    pub fn get(&self) -> (u64, u64) {
+    pub(super) fn get(&self) -> (u64, u64) {
         (
             self.behind.load(Ordering::Relaxed),
             self.hard.load(Ordering::Relaxed),
@@ -86,7 +86,7 @@ impl LevelCounts {
 
 /// Subscribes to `bus` and counts its events until the bus closes; times are taken from now.
 /// The episodes so far are also kept in the returned counters, for the progress view.
-pub fn count_levels(bus: &FeedbackBus) -> (JoinHandle<LevelCounts>, Arc<LiveEpisodes>) {
+pub(super) fn count_levels(bus: &FeedbackBus) -> (JoinHandle<LevelCounts>, Arc<LiveEpisodes>) {
     let mut subscription = bus.subscribe("summary");
     let started = Instant::now();
     let episodes = Arc::new(LiveEpisodes::default());

@@ -16,7 +16,7 @@ const MIN_WIDTH: u16 = 40;
 
 /// The columns to draw on the terminal behind stderr: its width less one (a full last
 /// column makes some terminals wrap), within [`MIN_WIDTH`, `MAX_WIDTH`].
-pub fn width() -> u16 {
+pub(super) fn width() -> u16 {
     terminal_size::terminal_size_of(std::io::stderr())
         .map_or(80, |(w, _)| w.0.saturating_sub(1))
         .clamp(MIN_WIDTH, MAX_WIDTH)
@@ -24,7 +24,7 @@ pub fn width() -> u16 {
 
 /// Draws frames on `out`, each over the one before.
 #[derive(Debug)]
-pub struct Painter<W: Write> {
+pub(super) struct Painter<W: Write> {
     out: W,
     drawn: u16,
     color: bool,
@@ -32,7 +32,7 @@ pub struct Painter<W: Write> {
 
 impl<W: Write> Painter<W> {
     /// A painter on `out`, in colour when `color` is set.
-    pub fn new(out: W, color: bool) -> Self {
+    pub(super) fn new(out: W, color: bool) -> Self {
         Self {
             out,
             drawn: 0,
@@ -42,7 +42,7 @@ impl<W: Write> Painter<W> {
 
     /// Writes `buf`, over the frame before if there was one; the cursor is left on the line
     /// below it.
-    pub fn paint(&mut self, buf: &Buffer) -> io::Result<()> {
+    pub(super) fn paint(&mut self, buf: &Buffer) -> io::Result<()> {
         let mut text = String::new();
         if self.drawn > 0 {
             let _ = write!(text, "\x1b[{}A", self.drawn);
@@ -59,13 +59,13 @@ impl<W: Write> Painter<W> {
 
     /// What was written so far.
     #[cfg(test)]
-    pub fn into_inner(self) -> W {
+    pub(super) fn into_inner(self) -> W {
         self.out
     }
 }
 
 /// Row `y` of `buf` as text with ANSI colours, without trailing blanks.
-pub fn row(buf: &Buffer, y: u16, color: bool) -> String {
+pub(super) fn row(buf: &Buffer, y: u16, color: bool) -> String {
     let mut cells: Vec<(&str, Option<String>)> = (0..buf.area.width)
         .map(|x| {
             let cell = &buf[(buf.area.x + x, buf.area.y + y)];

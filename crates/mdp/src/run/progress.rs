@@ -37,7 +37,7 @@ const SHOWN_SCALES: usize = 3;
 /// times (the caller's clock) give a figure that does not swing between 0 and the burst
 /// rate when bars are written in batches.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SmoothedRate {
+pub(super) struct SmoothedRate {
     tau: f64,
     last: Option<(f64, u64)>,
     value: f64,
@@ -45,7 +45,7 @@ pub struct SmoothedRate {
 
 impl SmoothedRate {
     /// A rate smoothed over `tau` seconds.
-    pub fn new(tau: f64) -> Self {
+    pub(super) fn new(tau: f64) -> Self {
         Self {
             tau,
             last: None,
@@ -54,7 +54,7 @@ impl SmoothedRate {
     }
 
     /// Takes the count `count` at `at` seconds and returns the smoothed rate.
-    pub fn update(&mut self, at: f64, count: u64) -> f64 {
+    pub(super) fn update(&mut self, at: f64, count: u64) -> f64 {
         if let Some((then, before)) = self.last {
             let dt = at - then;
             if dt > 0.0 {
@@ -70,7 +70,7 @@ impl SmoothedRate {
 
 /// What one progress line shows.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Frame {
+pub(super) struct Frame {
     /// Seconds since the start.
     pub elapsed: f64,
     /// Smoothed bars written per second.
@@ -92,7 +92,7 @@ pub struct Frame {
 }
 
 /// The line of `frame`.
-pub fn render(frame: &Frame) -> String {
+pub(super) fn render(frame: &Frame) -> String {
     format!(
         "[{:>6.1}s] {:>9.0} bars/s  written {:>10}  queue {:>6}/{}  level {:<4}  scale {:.2}  \
          {}  at scale {}",
@@ -110,14 +110,14 @@ pub fn render(frame: &Frame) -> String {
 
 /// The progress task, which returns the depths it sampled.
 #[derive(Debug)]
-pub struct Progress {
+pub(super) struct Progress {
     task: JoinHandle<DepthHistogram>,
     stop: CancellationToken,
     capacity: usize,
 }
 
 /// What the progress task reads.
-pub struct Sources {
+pub(super) struct Sources {
     /// The store's coordinator.
     pub coordinator: WriteCoordinator,
     /// The pipeline's scale history.
@@ -144,7 +144,7 @@ enum Output {
 impl Progress {
     /// Starts sampling `sources`; draws only when `draw` is set: the terminal view when
     /// stderr is a terminal, plain lines otherwise.
-    pub fn start(sources: Sources, draw: bool) -> Self {
+    pub(super) fn start(sources: Sources, draw: bool) -> Self {
         let stop = CancellationToken::new();
         let capacity = sources.coordinator.config().capacity.get();
         let output = match (draw, std::io::stderr().is_terminal()) {
@@ -162,7 +162,7 @@ impl Progress {
 
     /// Stops the task (leaving the last view on a terminal) and returns the depths it
     /// sampled.
-    pub async fn stop(self) -> DepthHistogram {
+    pub(super) async fn stop(self) -> DepthHistogram {
         self.stop.cancel();
         self.task.await.unwrap_or_else(|error| {
             tracing::warn!(%error, "progress task failed");

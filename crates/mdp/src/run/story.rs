@@ -10,7 +10,7 @@ use super::summary::plural;
 const WIDTH: usize = 96;
 
 /// `412 000`: `n` with its thousands apart.
-pub fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -24,7 +24,7 @@ pub fn thousands(n: u64) -> String {
 
 /// Seconds the pipeline ran slowed (a scale between 0 and 1) and paused (scale 0), from the
 /// seconds spent at each scale.
-pub fn slowed_and_paused(seconds_at_scale: &BTreeMap<String, f64>) -> (f64, f64) {
+pub(super) fn slowed_and_paused(seconds_at_scale: &BTreeMap<String, f64>) -> (f64, f64) {
     let mut slowed = 0.0;
     let mut paused = 0.0;
     for (label, secs) in seconds_at_scale {
@@ -49,7 +49,7 @@ fn place(sink: &str) -> String {
 /// The sentence saying what happened, e.g. "the store fell behind 4 times and went hard 3
 /// times; the pipeline slowed for 6.1 s and paused for 2.3 s; all 412 000 bars are in
 /// mdp.db; nothing dropped".
-pub fn what_happened(s: &Summary) -> String {
+pub(super) fn what_happened(s: &Summary) -> String {
     let store = match (s.behind_episodes, s.hard_episodes) {
         (0, 0) => "the store kept up all along".to_owned(),
         (behind, 0) => format!(
@@ -108,13 +108,13 @@ fn bars(n: u64) -> String {
 }
 
 /// What to try after the demo.
-pub const NEXT_STEPS: &str = "next: mdp run --port 9090 serves /metrics and /health while it \
+pub(super) const NEXT_STEPS: &str = "next: mdp run --port 9090 serves /metrics and /health while it \
      runs; the same loop across machines is mdp store and mdp pipeline over Redis (README, \
      \"Running the services over Redis and PostgreSQL\"); your own bars: mdp run --csv \
      bars.csv --rate 5000 --sink-rate 2000";
 
 /// `text` broken at spaces into lines of at most [`WIDTH`] columns.
-pub fn wrap(text: &str) -> Vec<String> {
+pub(super) fn wrap(text: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {

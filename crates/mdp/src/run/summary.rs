@@ -74,7 +74,7 @@ pub struct Summary {
 }
 
 /// `1 bar`, `2 bars`: `n` and the noun in the number it takes.
-pub fn plural(n: u64, one: &str, many: &str) -> String {
+pub(super) fn plural(n: u64, one: &str, many: &str) -> String {
     if n == 1 {
         format!("{n} {one}")
     } else {
@@ -84,7 +84,7 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 
 /// Why a run ended, in words, from its code (`bars`, `duration`, `end_of_source`, `error`
 /// or a signal name).
-pub fn ended_by_words(code: &str) -> String {
+pub(super) fn ended_by_words(code: &str) -> String {
     match code {
         "bars" => "reaching the --bars limit".to_owned(),
         "duration" => "its duration running out".to_owned(),
@@ -178,7 +178,7 @@ const SHOWN_SCALES: usize = 4;
 
 /// `1.00: 0.49 s, 0.50: 2.14 s`: the `shown` scales held longest, highest scale first, the
 /// seconds with `decimals` digits, and how many more there were (adaptive mode visits many).
-pub fn scale_times(
+pub(super) fn scale_times(
     seconds_at_scale: &BTreeMap<String, f64>,
     shown: usize,
     decimals: usize,

@@ -20,7 +20,7 @@ use super::story::thousands;
 use super::summary::plural;
 
 /// Lines the view takes.
-pub const HEIGHT: u16 = 5;
+pub(super) const HEIGHT: u16 = 5;
 
 /// Samples kept: a minute at four a second, more than the widest sparkline shows.
 const HISTORY: usize = 240;
@@ -33,7 +33,7 @@ const FIGURES: u16 = 24;
 
 /// What the run reads at one moment.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Reading {
+pub(super) struct Reading {
     /// Seconds since the start.
     pub elapsed: f64,
     /// Bars written so far.
@@ -56,14 +56,14 @@ pub struct Reading {
 
 /// The history the sparklines draw.
 #[derive(Debug, Clone)]
-pub struct View {
+pub(super) struct View {
     capacity: usize,
     history: VecDeque<Reading>,
 }
 
 impl View {
     /// An empty view of a queue of `capacity` bars.
-    pub fn new(capacity: usize) -> Self {
+    pub(super) fn new(capacity: usize) -> Self {
         Self {
             capacity,
             history: VecDeque::with_capacity(HISTORY),
@@ -71,7 +71,7 @@ impl View {
     }
 
     /// Adds `reading` to the history.
-    pub fn push(&mut self, reading: Reading) {
+    pub(super) fn push(&mut self, reading: Reading) {
         if self.history.len() == HISTORY {
             self.history.pop_front();
         }
@@ -79,7 +79,7 @@ impl View {
     }
 
     /// The latest reading, if any.
-    pub fn latest(&self) -> Option<&Reading> {
+    pub(super) fn latest(&self) -> Option<&Reading> {
         self.history.back()
     }
 
@@ -92,7 +92,7 @@ impl View {
 }
 
 /// The colour of a level.
-pub fn level_color(level: BackpressureLevel) -> Color {
+pub(super) fn level_color(level: BackpressureLevel) -> Color {
     match level {
         BackpressureLevel::Ok => Color::Green,
         BackpressureLevel::Soft => Color::Yellow,
@@ -112,7 +112,7 @@ fn scale_word(scale: f64) -> &'static str {
 }
 
 /// Draws `view` with its latest reading into `area` of `buf` ([`HEIGHT`] lines).
-pub fn draw(view: &View, area: Rect, buf: &mut Buffer) {
+pub(super) fn draw(view: &View, area: Rect, buf: &mut Buffer) {
     let Some(now) = view.latest() else { return };
     let row = |i: u16| Rect {
         y: area.y + i,

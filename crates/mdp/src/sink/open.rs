@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use core_contracts::TokioClock;
+use core_contracts::retry::{RetryPolicy, retry};
 use store::config::{DatabaseUrl, StoreSettings};
-use store::coordinator::RetryPolicy;
 use store::sink::{OpenSinkError, Sink, SinkError, SinkOptions, open_database};
 use store::telemetry::SinkMetrics;
 
@@ -98,22 +99,30 @@ async fn open_retrying(
     url: &DatabaseUrl,
     options: &SinkOptions,
 ) -> Result<Arc<dyn Sink>, OpenSinkError> {
-    let policy = RetryPolicy::default();
-    let deadline = tokio::time::Instant::now() + OPEN_PATIENCE;
-    let mut failed = 0;
-    loop {
-        match open_database(url, options).await {
-            Err(OpenSinkError::Open {
-                source: SinkError::Transient(reason),
-                ..
-            }) if tokio::time::Instant::now() < deadline => {
-                failed += 1;
-                let backoff = policy.backoff(failed, rand::random::<f64>());
-                tracing::warn!(%url, reason, retry_in_ms = backoff.as_millis(),
+    let policy = RetryPolicy {
+        give_up_after: Some(OPEN_PATIENCE),
+        ..RetryPolicy::default()
+    };
+    retry(
+        &policy,
+        &TokioClock::new(),
+        std::future::pending(),
+        || open_database(url, options),
+        |error, failure| match (error, failure.retry_in) {
+            (
+                OpenSinkError::Open {
+                    source: SinkError::Transient(reason),
+                    ..
+                },
+                Some(wait),
+            ) => {
+                tracing::warn!(%url, reason, retry_in_ms = wait.as_millis(),
                     "cannot open the sink yet, retrying");
-                tokio::time::sleep(backoff).await;
+                true
             }
-            other => return other,
-        }
-    }
+            _ => false,
+        },
+    )
+    .await
+    .map_err(|gave_up| gave_up.error)
 }

@@ -8,19 +8,19 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
 /// CPU time, seconds.
-pub const PROCESS_CPU_SECONDS_TOTAL: &str = "process_cpu_seconds_total";
+pub(super) const PROCESS_CPU_SECONDS_TOTAL: &str = "process_cpu_seconds_total";
 /// Resident set size, bytes.
-pub const PROCESS_RESIDENT_MEMORY_BYTES: &str = "process_resident_memory_bytes";
+pub(super) const PROCESS_RESIDENT_MEMORY_BYTES: &str = "process_resident_memory_bytes";
 /// Virtual memory size, bytes.
-pub const PROCESS_VIRTUAL_MEMORY_BYTES: &str = "process_virtual_memory_bytes";
+pub(super) const PROCESS_VIRTUAL_MEMORY_BYTES: &str = "process_virtual_memory_bytes";
 /// Open file descriptors.
-pub const PROCESS_OPEN_FDS: &str = "process_open_fds";
+pub(super) const PROCESS_OPEN_FDS: &str = "process_open_fds";
 /// The soft limit on open file descriptors.
-pub const PROCESS_MAX_FDS: &str = "process_max_fds";
+pub(super) const PROCESS_MAX_FDS: &str = "process_max_fds";
 /// OS threads.
-pub const PROCESS_THREADS: &str = "process_threads";
+pub(super) const PROCESS_THREADS: &str = "process_threads";
 /// Start time, Unix epoch seconds.
-pub const PROCESS_START_TIME_SECONDS: &str = "process_start_time_seconds";
+pub(super) const PROCESS_START_TIME_SECONDS: &str = "process_start_time_seconds";
 
 /// Clock ticks per second in `/proc/<pid>/stat` (`USER_HZ`, 100 on every Linux ABI).
 const TICKS_PER_SEC: f64 = 100.0;

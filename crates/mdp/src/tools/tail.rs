@@ -6,7 +6,7 @@ use redis::streams::{StreamRangeReply, StreamReadOptions, StreamReadReply};
 
 /// Prints the last `last` entries of Redis stream `key`, then follows it until `count`
 /// entries were printed (or forever).
-pub fn tail(url: &str, key: &str, last: usize, count: Option<usize>) -> anyhow::Result<()> {
+pub(super) fn tail(url: &str, key: &str, last: usize, count: Option<usize>) -> anyhow::Result<()> {
     let client = redis::Client::open(url).context("invalid REDIS_URL")?;
     let mut conn = client
         .get_connection()

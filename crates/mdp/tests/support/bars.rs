@@ -13,10 +13,10 @@ use mdp::source::SourcePlan;
 use pipeline::PipelineSettings;
 
 /// A bar's key rendered for messages and ordering: provider, symbol, resolution, ts.
-pub type Key = (String, String, String, String);
+pub(crate) type Key = (String, String, String, String);
 
 /// Bars by key; the last bar of a key wins (a later revision replaces an earlier one).
-pub type Bars = BTreeMap<Key, Bar>;
+pub(crate) type Bars = BTreeMap<Key, Bar>;
 
 fn key(bar: &Bar) -> Key {
     (
@@ -28,18 +28,18 @@ fn key(bar: &Bar) -> Key {
 }
 
 /// Indexes `bars` by key, the last of each key winning.
-pub fn by_key(bars: impl IntoIterator<Item = Bar>) -> Bars {
+pub(crate) fn by_key(bars: impl IntoIterator<Item = Bar>) -> Bars {
     bars.into_iter().map(|bar| (key(&bar), bar)).collect()
 }
 
 /// The first `n` bars of the pipeline's default synthetic source (or of `csv`).
-pub fn source(n: Option<u64>, csv: Option<&Path>) -> Bars {
+pub(crate) fn source(n: Option<u64>, csv: Option<&Path>) -> Bars {
     source_with(n, csv, &[])
 }
 
 /// The first `n` bars of the synthetic source (or of `csv`) under the pipeline settings
 /// `env` (e.g. `MDP_SOURCE_SYMBOLS`).
-pub fn source_with(n: Option<u64>, csv: Option<&Path>, env: &[(&str, &str)]) -> Bars {
+pub(crate) fn source_with(n: Option<u64>, csv: Option<&Path>, env: &[(&str, &str)]) -> Bars {
     let lookup = |var: &str| {
         env.iter()
             .find(|(k, _)| *k == var)
@@ -63,7 +63,7 @@ pub fn source_with(n: Option<u64>, csv: Option<&Path>, env: &[(&str, &str)]) -> 
 }
 
 /// A bar from the text of a sink row.
-pub fn from_row(cols: [&str; 9], delayed: bool) -> Bar {
+pub(crate) fn from_row(cols: [&str; 9], delayed: bool) -> Bar {
     let [
         provider,
         symbol,
@@ -84,7 +84,7 @@ pub fn from_row(cols: [&str; 9], delayed: bool) -> Bar {
 }
 
 /// Every bar in the SQLite file at `path`.
-pub fn sqlite(path: &Path) -> Bars {
+pub(crate) fn sqlite(path: &Path) -> Bars {
     if !path.exists() {
         return Bars::new();
     }
@@ -121,7 +121,7 @@ pub fn sqlite(path: &Path) -> Bars {
 
 /// Panics with the first differences unless `got` holds exactly the bars of `want`, with
 /// the same values.
-pub fn assert_same(want: &Bars, got: &Bars) {
+pub(crate) fn assert_same(want: &Bars, got: &Bars) {
     let missing: Vec<&Key> = want.keys().filter(|k| !got.contains_key(*k)).collect();
     let extra: Vec<&Key> = got.keys().filter(|k| !want.contains_key(*k)).collect();
     let wrong: Vec<(&Bar, &Bar)> = want

@@ -4,12 +4,12 @@
 
 #![allow(dead_code)]
 
-pub mod bars;
-pub mod matrix;
-pub mod postgres;
-pub mod proxy;
-pub mod redis_server;
-pub mod world;
+pub(crate) mod bars;
+pub(crate) mod matrix;
+pub(crate) mod postgres;
+pub(crate) mod proxy;
+pub(crate) mod redis_server;
+pub(crate) mod world;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// The `mdp` binary under test, without the bus and track settings of the environment (a
 /// CI leg names its own: see [`matrix`]).
-pub fn mdp() -> Command {
+pub(crate) fn mdp() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mdp"));
     cmd.env_remove("DATABASE_URL")
         .env_remove("EVENT_BUS_BACKEND")
@@ -29,12 +29,12 @@ pub fn mdp() -> Command {
 
 /// Reports a missing dependency: a skip of the test (`pulse::testing::skip`: a marker
 /// line, and a failure under CI).
-pub fn unavailable(what: &str) {
+pub(crate) fn unavailable(what: &str) {
     pulse::testing::skip(&format!("{what}; make it available to run this test"));
 }
 
 /// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -42,7 +42,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Rows in the `bars` table of the SQLite file at `path` (0 when it does not exist yet).
-pub fn sqlite_rows(path: &Path) -> u64 {
+pub(crate) fn sqlite_rows(path: &Path) -> u64 {
     if !path.exists() {
         return 0;
     }
@@ -56,7 +56,7 @@ pub fn sqlite_rows(path: &Path) -> u64 {
 }
 
 /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
         if condition() {
@@ -70,7 +70,7 @@ pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> boo
 }
 
 /// A child process killed on drop, whose stderr goes to a log file kept for diagnosis.
-pub struct Proc {
+pub(crate) struct Proc {
     /// The name in messages.
     pub name: String,
     child: Option<Child>,
@@ -79,7 +79,7 @@ pub struct Proc {
 
 impl Proc {
     /// Spawns `cmd` with stderr in `dir/<name>.log`.
-    pub fn spawn(name: &str, mut cmd: Command, dir: &Path) -> Self {
+    pub(crate) fn spawn(name: &str, mut cmd: Command, dir: &Path) -> Self {
         let log = dir.join(format!("{name}.log"));
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -99,12 +99,12 @@ impl Proc {
     }
 
     /// The process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().map(Child::id).expect("running")
     }
 
     /// Kills with SIGKILL (kill -9) and reaps.
-    pub fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -113,13 +113,13 @@ impl Proc {
 
     /// Sends SIGTERM and waits up to `timeout` for a clean exit; returns whether it exited
     /// with status 0.
-    pub fn terminate(&mut self, timeout: Duration) -> bool {
+    pub(crate) fn terminate(&mut self, timeout: Duration) -> bool {
         self.terminate_status(timeout) == Some(0)
     }
 
     /// Sends SIGTERM and waits up to `timeout` for an exit; returns its exit code (`None`
     /// when it had to be killed, or ended by a signal).
-    pub fn terminate_status(&mut self, timeout: Duration) -> Option<i32> {
+    pub(crate) fn terminate_status(&mut self, timeout: Duration) -> Option<i32> {
         let mut child = self.child.take()?;
         let _ = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
@@ -140,7 +140,7 @@ impl Proc {
     }
 
     /// Waits up to `timeout` for the process to exit by itself; returns its success.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<bool> {
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> Option<bool> {
         let child = self.child.as_mut()?;
         let mut status = None;
         wait_until(timeout, || {
@@ -154,7 +154,7 @@ impl Proc {
     }
 
     /// The log so far.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -166,12 +166,12 @@ impl Drop for Proc {
 }
 
 /// Runs `cmd` to completion.
-pub fn output(mut cmd: Command) -> Output {
+pub(crate) fn output(mut cmd: Command) -> Output {
     cmd.output().expect("mdp runs")
 }
 
 /// The status code and body of `GET http://127.0.0.1:{port}{path}`, if the server answers.
-pub fn http_get_status(port: u16, path: &str) -> Option<(u16, String)> {
+pub(crate) fn http_get_status(port: u16, path: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
@@ -188,7 +188,7 @@ pub fn http_get_status(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 /// The body of `GET http://127.0.0.1:{port}{path}`, if the server answers 200.
-pub fn http_get(port: u16, path: &str) -> Option<String> {
+pub(crate) fn http_get(port: u16, path: &str) -> Option<String> {
     http_get_status(port, path)
         .filter(|(code, _)| *code == 200)
         .map(|(_, body)| body)
@@ -196,7 +196,7 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
 
 /// The status code and body of `POST http://127.0.0.1:{port}{path}` with `token` as a
 /// bearer credential, if the server answers.
-pub fn http_post(port: u16, path: &str, token: Option<&str>) -> Option<(u16, String)> {
+pub(crate) fn http_post(port: u16, path: &str, token: Option<&str>) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
@@ -216,23 +216,23 @@ pub fn http_post(port: u16, path: &str, token: Option<&str>) -> Option<(u16, Str
 }
 
 /// The `/metrics` text of a process serving HTTP on `port` (empty when it does not answer).
-pub fn metrics(port: u16) -> String {
+pub(crate) fn metrics(port: u16) -> String {
     http_get(port, "/metrics").unwrap_or_default()
 }
 
 /// The rate scale a pipeline serving HTTP on `port` has in force.
-pub fn scale(port: u16) -> Option<f64> {
+pub(crate) fn scale(port: u16) -> Option<f64> {
     metric(&metrics(port), "pipeline_rate_scale_factor", "ibkr")
 }
 
 /// The bars a pipeline serving HTTP on `port` has published.
-pub fn published(port: u16) -> Option<f64> {
+pub(crate) fn published(port: u16) -> Option<f64> {
     metric(&metrics(port), "mdp_pipeline_bars_published_total", "")
 }
 
 /// The value of the first sample of metric `name` whose line contains `label` in a
 /// Prometheus text exposition.
-pub fn metric(text: &str, name: &str, label: &str) -> Option<f64> {
+pub(crate) fn metric(text: &str, name: &str, label: &str) -> Option<f64> {
     text.lines()
         .filter(|l| l.starts_with(name) && l.contains(label))
         .find_map(|l| l.rsplit(' ').next()?.parse().ok())

@@ -11,10 +11,10 @@ use tokio::runtime::Runtime;
 use tokio_postgres::{Client, Config, NoTls};
 
 /// The server used when `MDP_TEST_DATABASE_URL` is not set.
-pub const DEFAULT_URL: &str = "postgres://root@127.0.0.1:5432/test";
+pub(crate) const DEFAULT_URL: &str = "postgres://root@127.0.0.1:5432/test";
 
 /// A uniquely named schema on the test server, dropped (with its tables) on drop.
-pub struct PgSchema {
+pub(crate) struct PgSchema {
     /// The schema name.
     pub name: String,
     /// The server URL.
@@ -26,7 +26,7 @@ pub struct PgSchema {
 impl PgSchema {
     /// A fresh schema name on a reachable server, or `None` after a loud message (a panic
     /// under `CI=true`).
-    pub fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         let url = std::env::var("MDP_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.into());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -49,17 +49,17 @@ impl PgSchema {
     }
 
     /// Rows in the schema's `bars` table (0 before it exists).
-    pub fn rows(&self) -> u64 {
+    pub(crate) fn rows(&self) -> u64 {
         self.count("COUNT(*)")
     }
 
     /// Distinct bar keys in the schema's `bars` table.
-    pub fn distinct_keys(&self) -> u64 {
+    pub(crate) fn distinct_keys(&self) -> u64 {
         self.count("COUNT(DISTINCT (provider, symbol, resolution, ts))")
     }
 
     /// Every bar in the schema's `bars` table (none before it exists).
-    pub fn bars(&self) -> super::bars::Bars {
+    pub(crate) fn bars(&self) -> super::bars::Bars {
         let sql = format!(
             "SELECT provider, symbol, resolution, \
                     to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \

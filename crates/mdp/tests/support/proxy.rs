@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// A proxy from `127.0.0.1:{port}` to a target address.
-pub struct TcpProxy {
+pub(crate) struct TcpProxy {
     port: u16,
     target: SocketAddr,
     open: Arc<Mutex<Vec<TcpStream>>>,
@@ -19,7 +19,7 @@ pub struct TcpProxy {
 
 impl TcpProxy {
     /// A proxy to `target` on a free port, accepting connections.
-    pub fn start(target: SocketAddr) -> Self {
+    pub(crate) fn start(target: SocketAddr) -> Self {
         let mut proxy = Self {
             port: super::free_port(),
             target,
@@ -32,12 +32,12 @@ impl TcpProxy {
     }
 
     /// The port clients connect to.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
     /// Shuts every open connection and refuses new ones until [`TcpProxy::restore`].
-    pub fn cut(&mut self) {
+    pub(crate) fn cut(&mut self) {
         self.running.store(false, Ordering::SeqCst);
         if let Some(acceptor) = self.acceptor.take() {
             let _ = acceptor.join();
@@ -53,7 +53,7 @@ impl TcpProxy {
     }
 
     /// Accepts connections again.
-    pub fn restore(&mut self) {
+    pub(crate) fn restore(&mut self) {
         if self.acceptor.is_some() {
             return;
         }

@@ -2,23 +2,23 @@
 //! kill and restart without touching any shared server, with stream counts read off it.
 
 /// A `redis-server` child process owned by one test.
-pub struct RedisServer(pulse::testing::RedisServer);
+pub(crate) struct RedisServer(pulse::testing::RedisServer);
 
 impl RedisServer {
     /// Starts a server on a free port with its data in a fresh directory, or `None` (after
     /// a loud message) when `redis-server` is not installed; under `CI=true` that fails.
-    pub fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
         pulse::testing::RedisServer::try_start().map(Self)
     }
 
     /// The URL of this server.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.0.url()
     }
 
     /// Entries of stream `key` delivered to `group` and not yet acknowledged (0 when the
     /// stream or group does not exist yet).
-    pub fn pending(&self, key: &str, group: &str) -> u64 {
+    pub(crate) fn pending(&self, key: &str, group: &str) -> u64 {
         use redis::Commands;
         let Ok(mut con) = redis::Client::open(self.url()).and_then(|c| c.get_connection()) else {
             return 0;
@@ -29,7 +29,7 @@ impl RedisServer {
     }
 
     /// Entries of stream `key` pending with `consumer` of `group`.
-    pub fn pending_of(&self, key: &str, group: &str, consumer: &str) -> u64 {
+    pub(crate) fn pending_of(&self, key: &str, group: &str, consumer: &str) -> u64 {
         let Ok(mut con) = redis::Client::open(self.url()).and_then(|c| c.get_connection()) else {
             return 0;
         };
@@ -46,7 +46,7 @@ impl RedisServer {
     }
 
     /// Entries in stream `key`.
-    pub fn len(&self, key: &str) -> u64 {
+    pub(crate) fn len(&self, key: &str) -> u64 {
         use redis::Commands;
         redis::Client::open(self.url())
             .and_then(|c| c.get_connection())
@@ -56,7 +56,7 @@ impl RedisServer {
 
     /// The backlog of `group` on stream `key`: entries not yet delivered (`lag`) plus
     /// entries pending; 0 when the stream or group does not exist yet.
-    pub fn backlog(&self, key: &str, group: &str) -> u64 {
+    pub(crate) fn backlog(&self, key: &str, group: &str) -> u64 {
         let Ok(mut con) = redis::Client::open(self.url()).and_then(|c| c.get_connection()) else {
             return 0;
         };
@@ -98,12 +98,12 @@ impl RedisServer {
     }
 
     /// Kills the server with SIGKILL and waits for it to exit.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.0.kill();
     }
 
     /// Starts the server again on the same port and data directory.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.0.restart();
     }
 }

@@ -15,10 +15,10 @@ use super::redis_server::RedisServer;
 use super::{Proc, mdp, sqlite_rows, wait_until};
 
 /// How long a run may take before a test gives up.
-pub const LONG: Duration = Duration::from_secs(60);
+pub(crate) const LONG: Duration = Duration::from_secs(60);
 
 /// The database the stores write to.
-pub enum Db {
+pub(crate) enum Db {
     /// A SQLite file.
     Sqlite(PathBuf),
     /// A PostgreSQL schema, dropped with the world.
@@ -26,7 +26,7 @@ pub enum Db {
 }
 
 /// A private Redis, a temp dir and a database.
-pub struct World {
+pub(crate) struct World {
     /// The Redis server of this test.
     pub redis: RedisServer,
     /// The working directory of the processes (logs, dead-letter files, checkpoint).
@@ -48,7 +48,7 @@ pub struct World {
 impl World {
     /// A world on SQLite whose processes write `track`; `None` after a skip without
     /// `redis-server`.
-    pub fn new(track: Track) -> Option<Self> {
+    pub(crate) fn new(track: Track) -> Option<Self> {
         let redis = RedisServer::start()?;
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Db::Sqlite(dir.path().join("bars.db"));
@@ -65,13 +65,13 @@ impl World {
 
     /// The same world whose processes run on the default settings (only the bus and the
     /// database are named).
-    pub fn on_defaults(mut self) -> Self {
+    pub(crate) fn on_defaults(mut self) -> Self {
         self.tuned = false;
         self
     }
 
     /// The same world whose processes run with `PULSE_COMPAT=python`.
-    pub fn python_compat(mut self) -> Self {
+    pub(crate) fn python_compat(mut self) -> Self {
         self.python = true;
         self
     }
@@ -82,7 +82,7 @@ impl World {
     }
 
     /// The Redis key of stream `name` (e.g. `mdp.marketdata.bars`) as the processes see it.
-    pub fn key(&self, name: &str) -> String {
+    pub(crate) fn key(&self, name: &str) -> String {
         if self.python {
             format!("mdp:{name}")
         } else {
@@ -92,7 +92,7 @@ impl World {
 
     /// A world on a PostgreSQL schema of its own whose processes write `track`; `None` after
     /// a skip without `redis-server` or a reachable server.
-    pub fn postgres(track: Track) -> Option<Self> {
+    pub(crate) fn postgres(track: Track) -> Option<Self> {
         let schema = PgSchema::new()?;
         let mut world = Self::new(track)?;
         world.db = Db::Postgres(Box::new(schema));
@@ -100,7 +100,7 @@ impl World {
     }
 
     /// `mdp <args>` with the world's bus, timings and database settings.
-    pub fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut cmd = mdp();
         cmd.current_dir(self.dir.path())
             .env("EVENT_BUS_BACKEND", "redis")
@@ -128,7 +128,7 @@ impl World {
     }
 
     /// Stores reach PostgreSQL through a proxy the test can cut; the proxy is returned.
-    pub fn through_proxy(mut self) -> (Self, TcpProxy) {
+    pub(crate) fn through_proxy(mut self) -> (Self, TcpProxy) {
         let Db::Postgres(schema) = &self.db else {
             panic!("a proxy stands in front of PostgreSQL only");
         };
@@ -144,7 +144,7 @@ impl World {
     }
 
     /// The sink URL of the database.
-    pub fn sink(&self) -> String {
+    pub(crate) fn sink(&self) -> String {
         if let Some(url) = &self.sink_url {
             return url.clone();
         }
@@ -155,12 +155,18 @@ impl World {
     }
 
     /// `mdp store` named `name` (also its consumer name) on a free port.
-    pub fn store(&self, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Proc {
+    pub(crate) fn store(&self, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Proc {
         self.store_at(name, 0, extra, env)
     }
 
     /// `mdp store` named `name` serving HTTP on `port`.
-    pub fn store_at(&self, name: &str, port: u16, extra: &[&str], env: &[(&str, &str)]) -> Proc {
+    pub(crate) fn store_at(
+        &self,
+        name: &str,
+        port: u16,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Proc {
         let sink = self.sink();
         let port = port.to_string();
         let mut cmd = self.command(&[
@@ -177,12 +183,12 @@ impl World {
     }
 
     /// `mdp pipeline` with a checkpoint in the world's dir.
-    pub fn pipeline(&self, name: &str, args: &[&str]) -> Proc {
+    pub(crate) fn pipeline(&self, name: &str, args: &[&str]) -> Proc {
         self.pipeline_with(name, args, &[])
     }
 
     /// `mdp pipeline` with a checkpoint in the world's dir and `env` on top of the world's.
-    pub fn pipeline_with(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
+    pub(crate) fn pipeline_with(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
         let checkpoint = self.dir.path().join("pipeline.checkpoint");
         let mut cmd = self.command(&["pipeline", "--checkpoint"]);
         cmd.arg(checkpoint).args(args).envs(env.iter().copied());
@@ -191,7 +197,13 @@ impl World {
 
     /// `mdp pipeline` named `name` serving HTTP on `port`, with a checkpoint of its own and
     /// `env` on top of the world's.
-    pub fn pipeline_at(&self, name: &str, port: u16, args: &[&str], env: &[(&str, &str)]) -> Proc {
+    pub(crate) fn pipeline_at(
+        &self,
+        name: &str,
+        port: u16,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Proc {
         let checkpoint = self.dir.path().join(format!("{name}.checkpoint"));
         let port = port.to_string();
         let mut cmd = self.command(&["pipeline", "--port", &port, "--checkpoint"]);
@@ -200,7 +212,7 @@ impl World {
     }
 
     /// Rows in the bars table.
-    pub fn rows(&self) -> u64 {
+    pub(crate) fn rows(&self) -> u64 {
         match &self.db {
             Db::Sqlite(path) => sqlite_rows(path),
             Db::Postgres(schema) => schema.rows(),
@@ -208,7 +220,7 @@ impl World {
     }
 
     /// Every bar in the database, by key.
-    pub fn bars(&self) -> Bars {
+    pub(crate) fn bars(&self) -> Bars {
         match &self.db {
             Db::Sqlite(path) => bars::sqlite(path),
             Db::Postgres(schema) => schema.bars(),
@@ -216,12 +228,12 @@ impl World {
     }
 
     /// Entries of the bars stream's dead-letter stream.
-    pub fn dead_letters(&self) -> u64 {
+    pub(crate) fn dead_letters(&self) -> u64 {
         self.redis.len(&self.key("mdp.marketdata.bars.dlq"))
     }
 
     /// Checks the bus is settled: nothing pending in group `store`, no dead letter.
-    pub fn assert_settled(&self) {
+    pub(crate) fn assert_settled(&self) {
         assert!(
             super::wait_until(LONG, || self.pending() == 0),
             "{} entries still pending",
@@ -238,19 +250,19 @@ impl World {
     }
 
     /// Waits until at least `n` rows are in the database.
-    pub fn wait_rows(&self, n: u64, timeout: Duration) -> bool {
+    pub(crate) fn wait_rows(&self, n: u64, timeout: Duration) -> bool {
         wait_until(timeout, || self.rows() >= n)
     }
 
     /// Entries of the bars stream delivered to group `store` and not yet acknowledged.
-    pub fn pending(&self) -> u64 {
+    pub(crate) fn pending(&self) -> u64 {
         self.redis
             .pending(&self.key("mdp.marketdata.bars"), "store")
     }
 }
 
 /// Waits for `pipeline` to exit by itself with success.
-pub fn finish(pipeline: &mut Proc) {
+pub(crate) fn finish(pipeline: &mut Proc) {
     assert_eq!(
         pipeline.wait_exit(LONG),
         Some(true),
@@ -262,7 +274,7 @@ pub fn finish(pipeline: &mut Proc) {
 /// Waits until `n` rows are in the database, then checks that they are the first `n` bars
 /// of the default synthetic source, value by value, and that nothing is left pending or
 /// dead-lettered on the bus.
-pub fn all_written(world: &World, n: u64, stores: &[&Proc]) {
+pub(crate) fn all_written(world: &World, n: u64, stores: &[&Proc]) {
     let done = wait_until(LONG, || world.rows() >= n);
     let logs: Vec<String> = stores.iter().map(|s| s.log()).collect();
     assert!(
@@ -276,7 +288,7 @@ pub fn all_written(world: &World, n: u64, stores: &[&Proc]) {
 }
 
 /// Stops `store` with SIGTERM and checks it exited cleanly.
-pub fn stop(store: &mut Proc) {
+pub(crate) fn stop(store: &mut Proc) {
     let log = store.log();
     assert!(
         store.terminate(Duration::from_secs(20)),

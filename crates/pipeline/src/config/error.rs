@@ -1,5 +1,7 @@
 //! The one error type of the config module.
 
+use core_contracts::env::EnvError;
+
 /// A setting that cannot be used; every variant names the environment variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -21,4 +23,23 @@ pub enum ConfigError {
         /// Why it is required.
         reason: String,
     },
+}
+
+impl From<EnvError> for ConfigError {
+    fn from(e: EnvError) -> Self {
+        Self::Invalid {
+            var: e.var,
+            value: e.value,
+            reason: format!("expected {}", e.expected),
+        }
+    }
+}
+
+/// `var` holds `value`, which breaks `reason`.
+pub(crate) fn invalid(var: &'static str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        var,
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
 }

@@ -4,7 +4,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::ConfigError;
-use super::env::{Env, invalid};
+use core_contracts::env::Env;
+
+use super::error::invalid;
 use crate::feedback::{AdaptiveLaw, FeedbackMode, ScalePolicy, WhenNoStore, Windows};
 
 /// Whether feedback is applied (default true).
@@ -112,8 +114,8 @@ impl FeedbackSettings {
                 &e.to_string(),
             )
         })?;
-        let heartbeat = env.secs(HEARTBEAT_SEC, 5.0)?;
-        let forget_after = env.secs(FORGET_AFTER_SEC, 300.0)?;
+        let heartbeat = env.secs(HEARTBEAT_SEC, Duration::from_secs(5))?;
+        let forget_after = env.secs(FORGET_AFTER_SEC, Duration::from_secs(300))?;
         let windows = Windows::from_heartbeat(heartbeat, forget_after).map_err(|_| {
             invalid(
                 FORGET_AFTER_SEC,
@@ -125,13 +127,10 @@ impl FeedbackSettings {
             )
         })?;
         let consumer_name = env.name(CONSUMER_NAME, default_consumer_name())?;
-        let when_no_store = env.parse(
-            WHEN_NO_STORE,
-            defaults.when_no_store,
-            "must be pause, soft or ok",
-        )?;
+        let when_no_store =
+            env.parse(WHEN_NO_STORE, defaults.when_no_store, "pause, soft or ok")?;
         let max_backlog = env.count(MAX_BACKLOG, defaults.max_backlog)?;
-        let mode = env.parse(MODE, defaults.mode, "must be levels or adaptive")?;
+        let mode = env.parse(MODE, defaults.mode, "levels or adaptive")?;
         let adaptive_floor = env.unit(ADAPTIVE_FLOOR, defaults.adaptive_floor)?;
         AdaptiveLaw::new(adaptive_floor)
             .map_err(|e| invalid(ADAPTIVE_FLOOR, &adaptive_floor.to_string(), &e.to_string()))?;

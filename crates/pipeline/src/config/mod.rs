@@ -1,7 +1,6 @@
 //! Settings of the pipeline, read from the environment through an injectable lookup, with
 //! errors that name the variable.
 
-mod env;
 mod error;
 pub mod feedback;
 pub mod rate;
@@ -47,7 +46,7 @@ impl PipelineSettings {
     /// # Ok::<(), pipeline::config::ConfigError>(())
     /// ```
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = env::Env::new(lookup);
+        let env = core_contracts::env::Env::new(lookup);
         let feedback = FeedbackSettings::read(&env)?;
         let rate = rate::read(&env)?;
         let source = SourceSettings::read(&env, rate.capacity)?;

@@ -1,7 +1,8 @@
 //! Rate settings: `MDP_RATE_*`, the bucket and breaker of the pipeline's provider.
 
+use core_contracts::env::Env;
+
 use super::ConfigError;
-use super::env::Env;
 use crate::rate::ProviderConfig;
 
 /// Bucket capacity in tokens, the largest burst (default 60).
@@ -19,6 +20,6 @@ pub(crate) fn read(env: &Env<'_>) -> Result<ProviderConfig, ConfigError> {
         capacity: env.count(CAPACITY, defaults.capacity)?,
         refill_rate: env.positive(REFILL_PER_SEC, defaults.refill_rate)?,
         breaker_threshold: env.count(BREAKER_THRESHOLD, defaults.breaker_threshold)?,
-        breaker_open_for: env.secs(BREAKER_OPEN_SEC, defaults.breaker_open_for.as_secs_f64())?,
+        breaker_open_for: env.secs(BREAKER_OPEN_SEC, defaults.breaker_open_for)?,
     })
 }

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use super::ConfigError;
-use super::env::{Env, invalid};
+use core_contracts::env::Env;
+
+use super::error::invalid;
 
 /// `synthetic` (default) or `csv`.
 pub const KIND: &str = "MDP_SOURCE";
@@ -64,7 +66,7 @@ impl SourceSettings {
                     return Err(invalid(SYMBOLS, "", "must list at least one symbol"));
                 }
                 SourceKind::Synthetic {
-                    seed: env.parse(SEED, 42, "must be a whole number")?,
+                    seed: env.parse(SEED, 42, "a whole number")?,
                     symbols,
                     resolution: env.string(RESOLUTION, "1m"),
                 }

@@ -12,7 +12,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use core_contracts::{EventEnvelope, FeedbackEvent};
+use core_contracts::retry::{Backoff, RetryPolicy, wait_unless};
+use core_contracts::{Clock, EventEnvelope, FeedbackEvent, TokioClock};
 use pulse::{Broadcast, BusError, CancellationToken, Pulse, RunnerReport};
 use tokio::task::JoinHandle;
 
@@ -23,8 +24,9 @@ use crate::telemetry;
 /// of many stores (each heartbeats every 5 s).
 pub const HISTORY: usize = 1000;
 
-/// Longest back-off between attempts to reopen the stream after a bus error.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Reopening the stream after a bus error waits 100 ms doubling to 5 s.
+const RECONNECT: RetryPolicy =
+    RetryPolicy::doubling(Duration::from_millis(100), Duration::from_secs(5));
 
 /// Reads every feedback event and hands it to a [`FeedbackHandler`].
 ///
@@ -78,7 +80,8 @@ impl FeedbackConsumer {
     pub async fn run(mut self, shutdown: CancellationToken) -> RunnerReport {
         let stream = self.pulse.stream(pulse::stream::FEEDBACK);
         telemetry::feedback_consumer_started(stream.full(), &self.name);
-        let mut backoff = Duration::from_millis(100);
+        let clock = TokioClock::new();
+        let mut backoff = Backoff::new(RECONNECT);
         while !shutdown.is_cancelled() {
             let error = match self.follow(&shutdown, &mut backoff).await {
                 Ok(()) => break,
@@ -86,13 +89,14 @@ impl FeedbackConsumer {
             };
             self.reader = None;
             self.report.restarts += 1;
-            tracing::warn!(stream = stream.full(), consumer = self.name, %error, retry_in_ms = backoff.as_millis(),
+            let wait = backoff
+                .fail(clock.elapsed(), rand::random())
+                .unwrap_or(RECONNECT.max_backoff);
+            tracing::warn!(stream = stream.full(), consumer = self.name, %error, retry_in_ms = wait.as_millis(),
                 "feedback consumer reopening after a bus error");
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(backoff) => {}
+            if !wait_unless(wait, shutdown.cancelled()).await {
+                break;
             }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
         telemetry::feedback_consumer_stopped(stream.full(), &self.name, &self.report);
         self.report
@@ -106,11 +110,11 @@ impl FeedbackConsumer {
     async fn follow(
         &mut self,
         shutdown: &CancellationToken,
-        backoff: &mut Duration,
+        backoff: &mut Backoff,
     ) -> Result<(), BusError> {
         if self.reader.is_none() {
             self.catch_up().await?;
-            *backoff = Duration::from_millis(100);
+            backoff.succeed();
         }
         loop {
             let Some(reader) = self.reader.as_mut() else {
@@ -122,7 +126,7 @@ impl FeedbackConsumer {
                 batch = reader.try_next_batch() => batch?,
             };
             if !batch.is_empty() {
-                *backoff = Duration::from_millis(100);
+                backoff.succeed();
                 self.handle_all(batch).await;
             }
         }

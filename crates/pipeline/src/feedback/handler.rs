@@ -17,9 +17,9 @@ use super::{
     Liveness, ScalePolicy, WhenNoStore, Windows, adaptive_pressure, adaptive_scale, admit,
     aggregate, backlog_level, decide, liveness, rescale_needed,
 };
-use crate::TokioClock;
 use crate::config::FeedbackSettings;
 use crate::telemetry::PipelineMetrics;
+use core_contracts::TokioClock;
 
 /// What became of one event.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,14 +2,15 @@
 //! a pressure level, a cooldown and a circuit breaker.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use core_contracts::{BackpressureLevel, Clock};
+use core_contracts::breaker::{Admission, BreakerConfig, CircuitBreaker};
+use core_contracts::{BackpressureLevel, Clock, TokioClock};
 
 use super::waiters::WaitQueue;
-use super::{Breaker, ProviderConfig, ProviderState, RateError, TokenBucket};
-use crate::TokioClock;
+use super::{ProviderConfig, ProviderState, RateError, TokenBucket};
 use crate::telemetry::{PipelineMetrics, ProviderHandles};
 
 /// Rate limits for every registered provider.
@@ -44,6 +45,7 @@ pub struct RateCoordinator {
 struct Provider {
     name: String,
     capacity: u32,
+    breaker_open_for: Duration,
     handles: ProviderHandles,
     state: Mutex<State>,
 }
@@ -53,7 +55,7 @@ struct State {
     bucket: TokenBucket,
     pressure: BackpressureLevel,
     cooldown_until: Option<Duration>,
-    breaker: Breaker,
+    breaker: CircuitBreaker,
     queue: WaitQueue,
 }
 
@@ -131,12 +133,13 @@ impl RateCoordinator {
         let provider = Provider {
             name: name.to_owned(),
             capacity: config.capacity,
+            breaker_open_for: config.breaker_open_for,
             handles,
             state: Mutex::new(State {
                 bucket: TokenBucket::new(config.capacity, config.refill_rate, now),
                 pressure: BackpressureLevel::Ok,
                 cooldown_until: None,
-                breaker: Breaker::new(config.breaker_threshold, config.breaker_open_for),
+                breaker: CircuitBreaker::new(breaker_config(&config)),
                 queue: WaitQueue::default(),
             }),
         };
@@ -183,13 +186,12 @@ impl RateCoordinator {
         let (id, wake) = {
             let mut state = provider.lock();
             let now = self.clock.elapsed();
-            state
-                .breaker
-                .admit(now)
-                .map_err(|retry_after| RateError::CircuitOpen {
+            if let (Admission::Rejected { retry_in }, _) = state.breaker.admit(now) {
+                return Err(RateError::CircuitOpen {
                     provider: provider.name.clone(),
-                    retry_after,
-                })?;
+                    retry_after: retry_in.unwrap_or(provider.breaker_open_for),
+                });
+            }
             if state.queue.is_empty()
                 && state.cooldown_remaining(now).is_none()
                 && state.bucket.try_take(n, now).is_ok()
@@ -301,17 +303,19 @@ impl RateCoordinator {
         Ok(())
     }
 
-    /// Records a successful call to `provider`: its breaker closes.
+    /// Records a successful call to `provider`: its breaker closes (a call that succeeds
+    /// while the breaker is open is one admitted before it opened, and changes nothing).
     pub fn record_success(&self, provider: &str) -> Result<(), RateError> {
-        self.provider(provider)?.lock().breaker.on_success();
+        self.provider(provider)?.lock().breaker.on_success(true);
         Ok(())
     }
 
-    /// Records a failed call to `provider`: enough of them open its breaker.
+    /// Records a failed call to `provider`: enough of them open its breaker, and a failed
+    /// probe re-opens it.
     pub fn record_failure(&self, provider: &str) -> Result<(), RateError> {
         let provider = self.provider(provider)?;
         let now = self.clock.elapsed();
-        provider.lock().breaker.on_failure(now);
+        provider.lock().breaker.on_failure(true, now);
         Ok(())
     }
 
@@ -329,8 +333,18 @@ impl RateCoordinator {
             tokens: state.bucket.tokens(now),
             pressure: state.pressure,
             cooldown_remaining: state.cooldown_remaining(now),
-            breaker: state.breaker.state(now),
+            breaker: state.breaker.state_at(now),
             waiters: state.queue.len(),
         })
+    }
+}
+
+/// A provider's breaker: its threshold and open period, and a probe that never reports back
+/// (the caller never says how its call went) replaced after another open period.
+fn breaker_config(config: &ProviderConfig) -> BreakerConfig {
+    BreakerConfig {
+        failure_threshold: NonZeroU32::new(config.breaker_threshold).unwrap_or(NonZeroU32::MIN),
+        open_for: config.breaker_open_for,
+        probe_timeout: Some(config.breaker_open_for),
     }
 }

@@ -2,7 +2,6 @@
 //! the [`RateCoordinator`] that queues callers fairly in front of them.
 
 mod adapter;
-mod breaker;
 mod bucket;
 mod coordinator;
 mod error;
@@ -10,7 +9,6 @@ mod provider;
 mod waiters;
 
 pub use adapter::RateCoordinatorAdapter;
-pub use breaker::{Breaker, BreakerState};
 pub use bucket::TokenBucket;
 pub use coordinator::RateCoordinator;
 pub use error::RateError;

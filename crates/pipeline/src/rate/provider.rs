@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use core_contracts::BackpressureLevel;
 
-use super::{BreakerState, RateError};
+use core_contracts::breaker::BreakerState;
+
+use super::RateError;
 
 /// How a provider is rate limited. Defaults: 60 tokens, 60 tokens/s, breaker opening after
 /// 5 consecutive failures for 30 s.

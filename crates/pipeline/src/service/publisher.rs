@@ -7,14 +7,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use core_contracts::{Bar, BoxError, WireEvent};
+use core_contracts::retry::{RetryPolicy, retry};
+use core_contracts::{Bar, BoxError, TokioClock, WireEvent};
 use pulse::{CancellationToken, Pulse};
 
 use super::checkpoint::Checkpoint;
 use crate::telemetry::PublishMetrics;
 use crate::{BarSubmitter, FeedbackHandler};
 
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// A failed publish is retried 50 ms doubling to 2 s, until it passes or the pipeline stops.
+const PUBLISH_RETRY: RetryPolicy =
+    RetryPolicy::doubling(Duration::from_millis(50), Duration::from_secs(2));
 
 /// Publishes bars on the bars stream.
 #[derive(Debug)]
@@ -73,34 +76,30 @@ impl BarPublisher {
 impl BarSubmitter for BarPublisher {
     async fn submit(&self, bars: Vec<Bar>) -> Result<(), BoxError> {
         let events = self.seal(&bars)?;
-        let mut backoff = Duration::from_millis(50);
         let mut failures = 0u32;
-        loop {
-            match self.pulse.publish_batch(pulse::stream::BARS, &events).await {
-                Ok(_) => {
-                    if failures > 0 {
-                        tracing::info!(
-                            redis = self.pulse.config().redis_address(),
-                            failures,
-                            "bar publish works again"
-                        );
-                    }
-                    break;
-                }
-                Err(error) => {
-                    self.metrics.retries.inc();
-                    failures += 1;
-                    tracing::warn!(%error, bars = bars.len(), retry_in_ms = backoff.as_millis(),
-                        "bar publish failed, retrying");
-                    tokio::select! {
-                        () = self.shutdown.cancelled() => {
-                            return Err(format!("stopped while the bus was failing: {error}").into());
-                        }
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-            }
+        let published = retry(
+            &PUBLISH_RETRY,
+            &TokioClock::new(),
+            self.shutdown.cancelled(),
+            || self.pulse.publish_batch(pulse::stream::BARS, &events),
+            |error, failure| {
+                self.metrics.retries.inc();
+                failures = failure.attempts;
+                tracing::warn!(%error, bars = bars.len(),
+                    retry_in_ms = failure.retry_in.unwrap_or_default().as_millis(), "bar publish failed, retrying");
+                true
+            },
+        )
+        .await;
+        if let Err(gave_up) = published {
+            return Err(format!("stopped while the bus was failing: {}", gave_up.error).into());
+        }
+        if failures > 0 {
+            tracing::info!(
+                redis = self.pulse.config().redis_address(),
+                failures,
+                "bar publish works again"
+            );
         }
         let n = bars.len() as u64;
         self.metrics.published.inc_by(n);

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use core_contracts::TokioClock;
 use pulse::{CancellationToken, Pulse, RunnerReport};
 use tokio::task::JoinHandle;
 use tokio_util::sync::DropGuard;
@@ -14,7 +15,7 @@ use super::recorder::ScaleRecorder;
 use crate::rate::ProviderConfig;
 use crate::{
     FeedbackConsumer, FeedbackHandler, PipelineMetrics, PipelineSettings, PulseAdjustmentSink,
-    RateCoordinator, TokioClock,
+    RateCoordinator,
 };
 
 /// The running pipeline side.

@@ -1,8 +1,7 @@
 //! Reading typed values out of environment variables, with errors that name the variable and
 //! what it accepts; and [`ENV_VARS`], the catalogue of every variable the store reads.
 
-use std::num::{NonZeroU32, NonZeroUsize};
-use std::time::Duration;
+use core_contracts::env::Env;
 
 use super::url::DatabaseUrl;
 use super::{ConfigError, SqliteSynchronous};
@@ -148,167 +147,56 @@ pub const RETIRED_VARS: &[(&str, &str)] = &[(
      to dead-letter a batch that keeps failing for that long",
 )];
 
-/// Typed access to variables through a lookup function.
-pub(super) struct Env<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
+/// Store-specific readers on the shared [`Env`]; the generic ones (`count`, `secs`, `bool`,
+/// ...) are [`Env`]'s own.
+pub(super) fn sqlite_synchronous(
+    env: &Env<'_>,
+    name: &'static str,
+) -> Result<SqliteSynchronous, ConfigError> {
+    Ok(env.parse_with(
+        name,
+        SqliteSynchronous::default(),
+        "full or normal",
+        |v| match v.to_ascii_lowercase().as_str() {
+            "full" => Some(SqliteSynchronous::Full),
+            "normal" => Some(SqliteSynchronous::Normal),
+            _ => None,
+        },
+    )?)
 }
 
-impl<'a> Env<'a> {
-    pub(super) fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
-        Self { lookup }
-    }
+pub(super) fn identifier(
+    env: &Env<'_>,
+    name: &'static str,
+    default: &str,
+) -> Result<String, ConfigError> {
+    Ok(env.parse_with(
+        name,
+        default.to_owned(),
+        "a SQL identifier: a letter or _ then letters, digits or _ (at most 63)",
+        |v| super::valid_identifier(v).then(|| v.to_owned()),
+    )?)
+}
 
-    /// The trimmed value, `None` when unset or empty.
-    pub(super) fn get(&self, name: &str) -> Option<String> {
-        (self.lookup)(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn parse<T>(
-        &self,
-        name: &'static str,
-        default: T,
-        expected: &str,
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Result<T, ConfigError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(raw) => parse(&raw).ok_or_else(|| invalid(name, &raw, expected)),
-        }
-    }
-
-    pub(super) fn non_zero(
-        &self,
-        name: &'static str,
-        default: NonZeroUsize,
-    ) -> Result<NonZeroUsize, ConfigError> {
-        self.parse(name, default, "a positive integer", |v| v.parse().ok())
-    }
-
-    pub(super) fn non_zero_u32(
-        &self,
-        name: &'static str,
-        default: NonZeroU32,
-    ) -> Result<NonZeroU32, ConfigError> {
-        self.parse(name, default, "a positive integer", |v| v.parse().ok())
-    }
-
-    pub(super) fn u32(&self, name: &'static str, default: u32) -> Result<u32, ConfigError> {
-        self.parse(name, default, "a non-negative integer", |v| v.parse().ok())
-    }
-
-    pub(super) fn millis(
-        &self,
-        name: &'static str,
-        default: Duration,
-    ) -> Result<Duration, ConfigError> {
-        self.parse(
+pub(super) fn http_url(env: &Env<'_>, name: &'static str) -> Result<Option<String>, ConfigError> {
+    match env.raw(name) {
+        None => Ok(None),
+        Some(raw) if is_http_url(&raw) => Ok(Some(raw)),
+        Some(raw) => Err(invalid(
             name,
-            default,
-            "a non-negative integer of milliseconds",
-            |v| v.parse().ok().map(Duration::from_millis),
-        )
-    }
-
-    pub(super) fn seconds(
-        &self,
-        name: &'static str,
-        default: Duration,
-    ) -> Result<Duration, ConfigError> {
-        self.parse(
-            name,
-            default,
-            "a positive number of seconds, e.g. 0.25",
-            |v| {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|s| s.is_finite() && *s > 0.0)
-                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            },
-        )
-    }
-
-    /// Like [`Env::seconds`], `None` when unset.
-    pub(super) fn optional_seconds(
-        &self,
-        name: &'static str,
-    ) -> Result<Option<Duration>, ConfigError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(_) => self.seconds(name, Duration::ZERO).map(Some),
-        }
-    }
-
-    pub(super) fn sqlite_synchronous(
-        &self,
-        name: &'static str,
-    ) -> Result<SqliteSynchronous, ConfigError> {
-        self.parse(
-            name,
-            SqliteSynchronous::default(),
-            "full or normal",
-            |v| match v.to_ascii_lowercase().as_str() {
-                "full" => Some(SqliteSynchronous::Full),
-                "normal" => Some(SqliteSynchronous::Normal),
-                _ => None,
-            },
-        )
-    }
-
-    pub(super) fn multiplier(&self, name: &'static str, default: f64) -> Result<f64, ConfigError> {
-        self.parse(name, default, "a number >= 1", |v| {
-            v.parse::<f64>().ok().filter(|m| m.is_finite() && *m >= 1.0)
-        })
-    }
-
-    pub(super) fn boolean(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-        self.parse(
-            name,
-            default,
-            "one of true, false, 1, 0, yes, no, on, off",
-            |v| match v.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => Some(true),
-                "false" | "0" | "no" | "off" => Some(false),
-                _ => None,
-            },
-        )
-    }
-
-    pub(super) fn identifier(
-        &self,
-        name: &'static str,
-        default: &str,
-    ) -> Result<String, ConfigError> {
-        self.parse(
-            name,
-            default.to_owned(),
-            "a SQL identifier: a letter or _ then letters, digits or _ (at most 63)",
-            |v| super::valid_identifier(v).then(|| v.to_owned()),
-        )
-    }
-
-    pub(super) fn http_url(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(raw) if is_http_url(&raw) => Ok(Some(raw)),
-            Some(raw) => Err(invalid(
-                name,
-                &super::redact_url(&raw),
-                "an http:// or https:// URL",
-            )),
-        }
-    }
-
-    pub(super) fn database_url(&self, name: &'static str) -> Result<DatabaseUrl, ConfigError> {
-        match self.get(name) {
-            None => Ok(DatabaseUrl::default()),
-            Some(raw) => DatabaseUrl::parse(&raw)
-                .map_err(|expected| invalid(name, &super::redact_url(&raw), &expected)),
-        }
+            &super::redact_url(&raw),
+            "an http:// or https:// URL",
+        )),
     }
 }
 
+pub(super) fn database_url(env: &Env<'_>, name: &'static str) -> Result<DatabaseUrl, ConfigError> {
+    match env.raw(name) {
+        None => Ok(DatabaseUrl::default()),
+        Some(raw) => DatabaseUrl::parse(&raw)
+            .map_err(|expected| invalid(name, &super::redact_url(&raw), &expected)),
+    }
+}
 fn is_http_url(raw: &str) -> bool {
     ["http://", "https://"].iter().any(|scheme| {
         raw.len() > scheme.len()

@@ -5,12 +5,13 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use core_contracts::Clock;
+use core_contracts::breaker::CircuitBreaker;
+use core_contracts::retry::{RetryPolicy, retry};
+use core_contracts::{Clock, TokioClock};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::breaker::CircuitBreaker;
 use super::guard::BreakerGuard;
 use super::outcome::{BatchOutcome, OutcomeFn};
 use super::signals::FeedbackEmitter;
@@ -20,7 +21,6 @@ use super::ticket::{Batch, Item};
 use super::worker::{Worker, WorkerShared};
 use super::write_coordinator::{Inner, Tasks, WriteCoordinator};
 use super::{CoordinatorConfig, CoordinatorError};
-use crate::clock::TokioClock;
 use crate::dead_letter::DeadLetterFile;
 use crate::feedback::{FeedbackBus, FeedbackSource};
 use crate::queue::{BoundedQueue, Sequence};
@@ -29,8 +29,11 @@ use crate::telemetry::{CoordLabels, CoordinatorMetrics};
 
 /// Most dropped bars per dead-letter record.
 const SPOOL_BATCH: usize = 1000;
-/// Attempts to dead-letter dropped bars before they are counted as lost.
-const SPOOL_ATTEMPTS: u32 = 5;
+/// Retries of a failing dead-letter append of dropped bars: four, 200 ms doubling.
+const SPOOL_RETRY: RetryPolicy = RetryPolicy {
+    max_retries: Some(4),
+    ..RetryPolicy::doubling(Duration::from_millis(200), Duration::from_millis(1600))
+};
 
 /// Builds and starts a [`WriteCoordinator`].
 pub struct CoordinatorBuilder {
@@ -192,6 +195,7 @@ impl CoordinatorBuilder {
             breaker,
             emitter: Arc::clone(&emitter),
             retry: config.retry,
+            retryable: config.retryable,
             batch_size: config.batch_size.get(),
             flush_interval: config.flush_interval,
             dead_letters,
@@ -240,35 +244,33 @@ impl CoordinatorBuilder {
 }
 
 /// Dead-letters the bars `drop_oldest` removed, in batches, until the queue is stopped. A
-/// failing append is retried a few times (once only after the coordinator is cancelled), then
-/// the bars are counted as lost.
+/// failing append is retried a few times (200 ms doubling; no retry once the coordinator is
+/// cancelled), then the bars are counted as lost.
 async fn spool(shared: Arc<WorkerShared>, mut rx: mpsc::UnboundedReceiver<Item>) {
     let mut buf = Vec::with_capacity(SPOOL_BATCH);
     while rx.recv_many(&mut buf, SPOOL_BATCH).await > 0 {
         let batch = Batch::from_items(std::mem::take(&mut buf));
         let n = batch.len();
         Counters::add(&shared.counters.dropped, n);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let error = "dropped from a full queue by overflow strategy drop_oldest";
-            let e = match shared
-                .dead_letter(batch.part(0..n), error, "drop_oldest", 0)
-                .await
-            {
-                Ok(()) => break,
-                Err(e) => e,
-            };
-            if attempt >= SPOOL_ATTEMPTS || shared.cancel.is_cancelled() {
-                tracing::error!(error = %e, bars = n, "dropped bars lost");
-                Counters::add(&shared.counters.lost, n);
-                break;
-            }
-            tracing::error!(error = %e, attempt, "cannot dead-letter dropped bars, retrying");
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(100) * 2u32.pow(attempt)) => {}
-                () = shared.cancel.cancelled() => {}
-            }
+        let error = "dropped from a full queue by overflow strategy drop_oldest";
+        let written = retry(
+            &SPOOL_RETRY,
+            shared.clock.as_ref(),
+            shared.cancel.cancelled(),
+            || shared.dead_letter(batch.part(0..n), error, "drop_oldest", 0),
+            |e, failure| {
+                let again = failure.retry_in.is_some() && !shared.cancel.is_cancelled();
+                if again {
+                    tracing::error!(error = %e, attempt = failure.attempts,
+                        "cannot dead-letter dropped bars, retrying");
+                }
+                again
+            },
+        )
+        .await;
+        if let Err(gave_up) = written {
+            tracing::error!(error = %gave_up.error, bars = n, "dropped bars lost");
+            Counters::add(&shared.counters.lost, n);
         }
     }
 }

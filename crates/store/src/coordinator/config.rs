@@ -4,8 +4,12 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{BreakerConfig, CoordinatorError, RetryPolicy};
+use core_contracts::breaker::BreakerConfig;
+use core_contracts::retry::RetryPolicy;
+
+use super::CoordinatorError;
 use crate::queue::{OverflowStrategy, Watermarks};
+use crate::sink::SinkError;
 
 /// Everything a [`WriteCoordinator`](super::WriteCoordinator) needs to know.
 #[derive(Debug, Clone)]
@@ -26,9 +30,14 @@ pub struct CoordinatorConfig {
     pub batch_size: NonZeroUsize,
     /// Longest wait for a batch to fill once its first bar is in hand (default 250 ms).
     pub flush_interval: Duration,
-    /// Retries of a failed write.
+    /// Retries of a failed write (default: 50 ms doubling to 2 s, jitter 50–100 %, no
+    /// give-up deadline).
     pub retry: RetryPolicy,
-    /// Circuit breaker around the sink.
+    /// Which sink errors a retry may cure (default [`SinkError::is_retryable`]); the others
+    /// are permanent and dead-letter the offending bars.
+    pub retryable: fn(&SinkError) -> bool,
+    /// Circuit breaker around the sink (default: opens after 5 failures, probes after 60 s,
+    /// one probe at a time).
     pub breaker: BreakerConfig,
     /// NDJSON file that receives the batches that cannot be written.
     pub dead_letter_path: PathBuf,
@@ -49,6 +58,7 @@ impl CoordinatorConfig {
             batch_size: nz(500),
             flush_interval: Duration::from_millis(250),
             retry: RetryPolicy::default(),
+            retryable: SinkError::is_retryable,
             breaker: BreakerConfig::default(),
             dead_letter_path: dead_letter_path.into(),
             restart_backoff: Duration::from_millis(100),

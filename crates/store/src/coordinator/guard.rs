@@ -6,9 +6,9 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use core_contracts::Clock;
+use core_contracts::breaker::{Admission, BreakerState, CircuitBreaker, Transition};
 use tokio::sync::watch;
 
-use super::breaker::{Admission, BreakerState, CircuitBreaker, Transition};
 use super::signals::FeedbackEmitter;
 use super::ticket::Item;
 use crate::queue::BoundedQueue;

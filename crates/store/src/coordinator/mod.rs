@@ -3,15 +3,18 @@
 //! probes on its own timer), bisect batches that fail permanently and dead-letter only the
 //! offending bars, reporting the fate of every bar with its caller's [`Ticket`]
 //! ([`BatchOutcome`]); and stop within a grace period ([`Leftover`]).
+//!
+//! The breaker and the retry schedule are the workspace's shared control laws,
+//! [`core_contracts::breaker::CircuitBreaker`] and [`core_contracts::retry::RetryPolicy`];
+//! this module keeps their settings ([`CoordinatorConfig`]), their telemetry and the
+//! classifier of retryable sink errors.
 
-mod breaker;
 mod builder;
 mod config;
 mod error;
 mod guard;
 mod health;
 mod outcome;
-mod retry;
 mod signals;
 mod stats;
 mod stop;
@@ -20,12 +23,10 @@ mod ticket;
 mod worker;
 mod write_coordinator;
 
-pub use breaker::{Admission, BreakerConfig, BreakerState, CircuitBreaker, Transition};
 pub use builder::CoordinatorBuilder;
 pub use config::CoordinatorConfig;
 pub use error::{CoordinatorError, SubmitError};
 pub use outcome::BatchOutcome;
-pub use retry::RetryPolicy;
 pub use signals::{
     REASON_CIRCUIT_CLOSED, REASON_CIRCUIT_OPEN, REASON_DEAD_LETTER_FAILED,
     REASON_DEAD_LETTER_RECOVERED, REASON_HEARTBEAT,

@@ -14,11 +14,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use core_contracts::retry::{RetryPolicy, retry, wait_unless};
 use core_contracts::{Bar, Clock};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::RetryPolicy;
 use super::guard::{Admit, BreakerGuard};
 use super::outcome::{BatchOutcome, OutcomeFn};
 use super::signals::FeedbackEmitter;
@@ -62,6 +62,7 @@ pub(crate) struct WorkerShared {
     pub(crate) breaker: Arc<BreakerGuard>,
     pub(crate) emitter: Arc<FeedbackEmitter>,
     pub(crate) retry: RetryPolicy,
+    pub(crate) retryable: fn(&SinkError) -> bool,
     pub(crate) batch_size: usize,
     pub(crate) flush_interval: Duration,
     pub(crate) dead_letters: DeadLetterFile,
@@ -128,37 +129,43 @@ impl WorkerShared {
         error_type: &'static str,
         attempts: u32,
     ) -> Result<(), Stopped> {
-        let mut failures = 0u32;
-        let result = loop {
-            match self.dead_letter(part, error, error_type, attempts).await {
-                Ok(()) => break Ok(()),
-                Err(e) => {
-                    failures += 1;
-                    if failures == 1 {
-                        self.emitter
-                            .on_dead_letter(true, self.queue.len(), self.queue.level());
-                    }
-                    let wait = self.retry.backoff(failures, rand::random::<f64>());
-                    tracing::error!(coord_id = %self.coord_id, error = %e, bars = part.0.len(),
-                        failures, retry_in_ms = wait.as_millis(), "cannot append to the dead-letter file, retrying");
-                    if self.pause(wait).await.is_err() {
-                        break Err(Stopped);
-                    }
-                }
-            }
+        let mut failed = false;
+        let policy = RetryPolicy {
+            give_up_after: None,
+            max_retries: None,
+            ..self.retry
         };
-        if failures > 0 {
+        let result = retry(
+            &policy,
+            self.clock.as_ref(),
+            self.cancel.cancelled(),
+            || self.dead_letter(part, error, error_type, attempts),
+            |e, failure| {
+                if !failed {
+                    failed = true;
+                    self.emitter
+                        .on_dead_letter(true, self.queue.len(), self.queue.level());
+                }
+                tracing::error!(coord_id = %self.coord_id, error = %e, bars = part.0.len(),
+                    failures = failure.attempts, retry_in_ms = failure.retry_in.unwrap_or_default().as_millis(),
+                    "cannot append to the dead-letter file, retrying");
+                true
+            },
+        )
+        .await;
+        if failed {
             self.emitter
                 .on_dead_letter(false, self.queue.len(), self.queue.level());
         }
-        result
+        result.map_err(|_| Stopped)
     }
 
     /// Sleeps `wait`, or returns `Stopped` as soon as the coordinator is cancelled.
     async fn pause(&self, wait: Duration) -> Result<(), Stopped> {
-        tokio::select! {
-            () = tokio::time::sleep(wait) => Ok(()),
-            () = self.cancel.cancelled() => Err(Stopped),
+        if wait_unless(wait, self.cancel.cancelled()).await {
+            Ok(())
+        } else {
+            Err(Stopped)
         }
     }
 
@@ -370,7 +377,7 @@ impl Worker {
                     error_type: error.kind(),
                 })
                 .inc();
-            if !s.retry.is_retryable(&error) {
+            if !(s.retryable)(&error) {
                 // The sink answered: it is reachable, the data is at fault.
                 permit.success();
                 return Ok(Attempted::Permanent(error, attempts));

@@ -3,13 +3,13 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use core_contracts::breaker::BreakerState;
 use core_contracts::{BackpressureLevel, Bar, FeedbackEvent};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::breaker::BreakerState;
 use super::builder::CoordinatorBuilder;
 use super::signals::FeedbackEmitter;
 use super::stats::{CoordinatorStats, Counters};

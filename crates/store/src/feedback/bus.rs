@@ -19,6 +19,11 @@ pub const DEFAULT_SUBSCRIBER_BUFFER: usize = 1024;
 /// [`FeedbackBus::publish`] never waits: each subscriber has a bounded mailbox that drops its
 /// oldest event when full, so a slow subscriber only loses its own stale events.
 ///
+/// The mailboxes are the bus's own rather than one `tokio::sync::broadcast` channel: a
+/// broadcast ring has one capacity for every receiver (no [`FeedbackBus::subscribe_with_buffer`]),
+/// and learns of a slow receiver's losses only when that receiver next reads (`Lagged`), so
+/// [`FeedbackBus::subscribers`] could not report the drops of a subscriber that is stuck.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use core_contracts::{BackpressureLevel, FeedbackEvent};

@@ -7,6 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use core_contracts::TokioClock;
+use core_contracts::retry::{RetryPolicy, retry};
 use pulse::stream::STORE_GROUP;
 use pulse::{CancellationToken, Pulse};
 use tokio::sync::mpsc;
@@ -17,7 +19,9 @@ use crate::coordinator::BatchOutcome;
 use crate::telemetry::ServiceMetrics;
 
 const ACK_BATCH: usize = 1000;
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// A failed ack is retried 50 ms doubling to 2 s, until it passes or the store gives up.
+const ACK_RETRY: RetryPolicy =
+    RetryPolicy::doubling(Duration::from_millis(50), Duration::from_secs(2));
 /// How often acknowledged entries are trimmed off the bars stream.
 const TRIM_EVERY: Duration = Duration::from_secs(1);
 
@@ -126,21 +130,19 @@ async fn trim(pulse: &Pulse) {
 
 /// Acknowledges `ids`, retrying until it succeeds (true) or `give_up` is cancelled (false).
 async fn ack(pulse: &Pulse, key: &str, ids: &[String], give_up: &CancellationToken) -> bool {
-    let mut backoff = Duration::from_millis(50);
-    loop {
-        match pulse.backend().ack(key, STORE_GROUP, ids).await {
-            Ok(()) => return true,
-            Err(error) => {
-                tracing::warn!(%error, entries = ids.len(), retry_in_ms = backoff.as_millis(),
-                    "ack failed, retrying");
-                tokio::select! {
-                    () = give_up.cancelled() => return false,
-                    () = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-            }
-        }
-    }
+    retry(
+        &ACK_RETRY,
+        &TokioClock::new(),
+        give_up.cancelled(),
+        || pulse.backend().ack(key, STORE_GROUP, ids),
+        |error, failure| {
+            tracing::warn!(%error, entries = ids.len(),
+                retry_in_ms = failure.retry_in.unwrap_or_default().as_millis(), "ack failed, retrying");
+            true
+        },
+    )
+    .await
+    .is_ok()
 }
 
 /// Refreshes the idle time of every entry held, every third of the idle timeout, until

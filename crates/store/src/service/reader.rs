@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use core_contracts::Bar;
+use core_contracts::retry::{Backoff, RetryPolicy, wait_unless};
+use core_contracts::{Bar, Clock, TokioClock};
 use pulse::stream::STORE_GROUP;
 use pulse::{CancellationToken, Pulse, Subscription};
 
@@ -17,7 +18,9 @@ use super::in_flight::InFlight;
 use crate::coordinator::{Ticket, WriteCoordinator};
 use crate::sink::Revision;
 
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Re-subscribing after a bus error waits 100 ms doubling to 5 s.
+const RECONNECT: RetryPolicy =
+    RetryPolicy::doubling(Duration::from_millis(100), Duration::from_secs(5));
 
 /// Why a subscription was left without an error.
 enum Left {
@@ -69,7 +72,8 @@ impl Reader {
     /// but not yet taken stay pending (another store may claim them, or this one re-reads
     /// them on resume).
     pub(super) async fn run(self, stop: CancellationToken) {
-        let mut backoff = Duration::from_millis(100);
+        let clock = TokioClock::new();
+        let mut backoff = Backoff::new(RECONNECT);
         let mut failing = false;
         loop {
             self.gate.wait_open(&stop).await;
@@ -89,14 +93,21 @@ impl Reader {
                 Err(error) => error,
             };
             failing = true;
-            tracing::warn!(%error, retry_in_ms = backoff.as_millis(),
+            let wait = backoff
+                .fail(clock.elapsed(), rand::random())
+                .unwrap_or(RECONNECT.max_backoff);
+            tracing::warn!(%error, retry_in_ms = wait.as_millis(),
                 "bar consumer restarting after a bus error");
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = self.gate.pause_requested() => {}
-                () = tokio::time::sleep(backoff) => {}
+            let stop_or_pause = async {
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = self.gate.pause_requested() => {}
+                }
+            };
+            wait_unless(wait, stop_or_pause).await;
+            if stop.is_cancelled() {
+                return;
             }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 
@@ -104,7 +115,7 @@ impl Reader {
         &self,
         sub: &mut Subscription<Bar>,
         stop: &CancellationToken,
-        backoff: &mut Duration,
+        backoff: &mut Backoff,
         failing: &mut bool,
     ) -> Result<Left, pulse::BusError> {
         loop {
@@ -123,7 +134,7 @@ impl Reader {
             if next.is_empty() {
                 continue;
             }
-            *backoff = Duration::from_millis(100);
+            backoff.succeed();
             let fresh: Vec<(Bar, String)> = next
                 .into_iter()
                 .filter(|d| self.held.hold(d.id()))

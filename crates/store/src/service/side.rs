@@ -7,14 +7,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use core_contracts::breaker::BreakerConfig;
+use core_contracts::retry::RetryPolicy;
 use pulse::{CancellationToken, Pulse};
 use tokio::task::JoinHandle;
 
 use crate::bus_feedback::{PulseFeedbackPublisher, spawn_heartbeat, spawn_reports};
 use crate::config::StoreSettings;
 use crate::coordinator::{
-    BatchOutcome, BreakerConfig, CoordinatorConfig, CoordinatorError, CoordinatorStats, Leftover,
-    RetryPolicy, WriteCoordinator,
+    BatchOutcome, CoordinatorConfig, CoordinatorError, CoordinatorStats, Leftover, WriteCoordinator,
 };
 use crate::feedback::{AttachedSubscriber, FeedbackBus};
 use crate::sink::Sink;
@@ -86,6 +87,7 @@ pub(crate) fn coordinator_config(
     config.breaker = BreakerConfig {
         failure_threshold: settings.breaker.failure_threshold,
         open_for: settings.breaker.half_open_after,
+        probe_timeout: None,
     };
     config
 }

@@ -1,28 +1,24 @@
-//! The retry policy of sink writes: how long to wait between attempts, which errors are worth
-//! retrying, and when (if ever) a batch failing transiently is given up. Pure: the jitter draw
-//! and the time spent failing are arguments.
-//!
-//! A transient failure is retried until it passes (the circuit breaker spaces the attempts
-//! once it opens); only the optional give-up deadline turns it into a dead letter (SPEC §4.2).
+//! The retry policy: how long to wait between attempts and when (if ever) to give up. Pure:
+//! the jitter draw, the failures so far and the time spent failing are arguments.
 
 use std::time::Duration;
 
-use crate::sink::SinkError;
-
-/// Retries with exponential backoff and jitter.
+/// Exponential backoff with jitter, an optional cap on retries and an optional deadline.
 ///
 /// The wait after the `n`-th failed attempt is `min(initial * multiplier^(n-1), max)` scaled
 /// by a factor drawn uniformly from `[jitter_min, jitter_max]` (50–100 % by default).
 ///
 /// ```
 /// use std::time::Duration;
-/// use store::coordinator::RetryPolicy;
+/// use core_contracts::retry::RetryPolicy;
 /// let policy = RetryPolicy::default();
 /// assert_eq!(policy.backoff(1, 1.0), Duration::from_millis(50));
 /// assert_eq!(policy.backoff(3, 0.0), Duration::from_millis(100));
 /// assert_eq!(policy.backoff(10, 1.0), Duration::from_millis(2000));
+/// let reconnect = RetryPolicy::doubling(Duration::from_millis(100), Duration::from_secs(5));
+/// assert_eq!(reconnect.backoff(3, 0.3), Duration::from_millis(400));
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// Wait after the first failed attempt, before jitter (default 50 ms).
     pub initial_backoff: Duration,
@@ -34,10 +30,10 @@ pub struct RetryPolicy {
     pub jitter_min: f64,
     /// Largest jitter factor (default 1.0).
     pub jitter_max: f64,
-    /// Which errors may be retried (default [`SinkError::is_retryable`]).
-    pub classifier: fn(&SinkError) -> bool,
-    /// A batch that has been failing transiently for longer than this is dead-lettered with
-    /// error type `transient`; `None` (the default) retries until the sink recovers.
+    /// Retries after the first attempt at most; `None` (the default) sets no limit.
+    pub max_retries: Option<u32>,
+    /// A run of failures longer than this is given up; `None` (the default) sets no
+    /// deadline.
     pub give_up_after: Option<Duration>,
 }
 
@@ -49,13 +45,26 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_millis(2000),
             jitter_min: 0.5,
             jitter_max: 1.0,
-            classifier: SinkError::is_retryable,
+            max_retries: None,
             give_up_after: None,
         }
     }
 }
 
 impl RetryPolicy {
+    /// `initial` doubling to `max`, without jitter, retrying for ever.
+    pub const fn doubling(initial: Duration, max: Duration) -> Self {
+        Self {
+            initial_backoff: initial,
+            multiplier: 2.0,
+            max_backoff: max,
+            jitter_min: 1.0,
+            jitter_max: 1.0,
+            max_retries: None,
+            give_up_after: None,
+        }
+    }
+
     /// The wait after `failed_attempts` failures (1 for the first), with `unit` in `[0, 1]`
     /// choosing the jitter factor between `jitter_min` (0) and `jitter_max` (1).
     pub fn backoff(&self, failed_attempts: u32, unit: f64) -> Duration {
@@ -67,17 +76,17 @@ impl RetryPolicy {
         Duration::from_secs_f64((capped * factor).max(0.0))
     }
 
-    /// Whether `error` may pass on a retry (a transient failure).
-    pub fn is_retryable(&self, error: &SinkError) -> bool {
-        (self.classifier)(error)
-    }
-
-    /// Whether a batch that has been failing transiently for `failing_for` is given up.
+    /// Whether a run of failures that has lasted `failing_for` is given up.
     pub fn gives_up(&self, failing_for: Duration) -> bool {
         self.give_up_after.is_some_and(|limit| failing_for > limit)
     }
 
-    /// Checks the numbers: a positive multiplier and `0 <= jitter_min <= jitter_max`.
+    /// Whether `failed_attempts` failures have used up every retry.
+    pub fn exhausted(&self, failed_attempts: u32) -> bool {
+        self.max_retries.is_some_and(|max| failed_attempts > max)
+    }
+
+    /// Checks the numbers: a multiplier `>= 1` and `0 <= jitter_min <= jitter_max`.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.multiplier.is_finite() && self.multiplier >= 1.0) {
             return Err(format!(
@@ -139,10 +148,14 @@ mod tests {
     }
 
     #[test]
-    fn retries_transient_errors_only() {
-        let p = RetryPolicy::default();
-        assert!(p.is_retryable(&SinkError::Transient("timeout".into())));
-        assert!(!p.is_retryable(&SinkError::Permanent("bad row".into())));
+    fn doubling_has_no_jitter() {
+        let p = RetryPolicy::doubling(ms(100), ms(5000));
+        let cases = [(1, ms(100)), (2, ms(200)), (6, ms(3200)), (7, ms(5000))];
+        for (n, want) in cases {
+            for unit in [0.0, 0.7, 1.0] {
+                assert_eq!(p.backoff(n, unit), want, "attempt {n} unit {unit}");
+            }
+        }
     }
 
     #[test]
@@ -165,12 +178,16 @@ mod tests {
     }
 
     #[test]
-    fn classifier_is_pluggable() {
-        let p = RetryPolicy {
-            classifier: |_| true,
+    fn max_retries_counts_retries_after_the_first_attempt() {
+        let three = RetryPolicy {
+            max_retries: Some(3),
             ..RetryPolicy::default()
         };
-        assert!(p.is_retryable(&SinkError::Permanent("x".into())));
+        let cases = [(1, false), (3, false), (4, true)];
+        for (failures, want) in cases {
+            assert_eq!(three.exhausted(failures), want, "{failures}");
+        }
+        assert!(!RetryPolicy::default().exhausted(u32::MAX));
     }
 
     #[test]

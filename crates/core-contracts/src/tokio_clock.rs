@@ -1,10 +1,12 @@
-//! A [`Clock`] on tokio's time, so that paused-time tests drive the token bucket and the
-//! staleness windows with `tokio::time::advance`.
+//! A [`Clock`] on tokio's time (feature `tokio`), so that `tokio::time::pause()`/`advance()`
+//! move the token bucket, the breakers, the staleness windows and the timestamps of feedback
+//! events together with every timer.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use core_contracts::Clock;
 use tokio::time::Instant;
+
+use crate::Clock;
 
 /// A clock whose monotonic time is tokio's [`Instant`] and whose wall time is the system time
 /// at construction plus the tokio time elapsed since.
@@ -15,8 +17,7 @@ use tokio::time::Instant;
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
-/// use core_contracts::Clock;
-/// use pipeline::TokioClock;
+/// use core_contracts::{Clock, TokioClock};
 /// use std::time::Duration;
 /// let clock = TokioClock::new();
 /// tokio::time::advance(Duration::from_secs(2)).await;
