@@ -12,7 +12,7 @@ use pulse::BackendKind;
 use super::redis_server::RedisServer;
 
 /// Runs `test` once on each track of the matrix.
-pub fn each_track(mut test: impl FnMut(Track)) {
+pub(crate) fn each_track(mut test: impl FnMut(Track)) {
     for track in pulse::testing::tracks() {
         // Captured with the test's output: names the leg of a failure.
         eprintln!("== on track {track}");
@@ -21,7 +21,7 @@ pub fn each_track(mut test: impl FnMut(Track)) {
 }
 
 /// One backend and track of the matrix, with the private Redis of the `redis` backend.
-pub struct Leg {
+pub(crate) struct Leg {
     /// The bus backend.
     pub backend: BackendKind,
     /// The schema track the processes write.
@@ -38,7 +38,7 @@ impl std::fmt::Debug for Leg {
 impl Leg {
     /// Names the leg's bus and track to `cmd` (`EVENT_BUS_BACKEND`, `REDIS_URL`,
     /// `SCHEMA_TRACK`).
-    pub fn apply(&self, cmd: &mut Command) {
+    pub(crate) fn apply(&self, cmd: &mut Command) {
         cmd.env("EVENT_BUS_BACKEND", self.backend.as_str())
             .env("SCHEMA_TRACK", self.track.as_str());
         if let Some(redis) = &self.redis {
@@ -49,7 +49,7 @@ impl Leg {
 
 /// Runs `test` once on each backend and track of the matrix, each `redis` leg on a private
 /// Redis of its own; without `redis-server` those legs are skipped (a failure under CI).
-pub fn each_leg(mut test: impl FnMut(&Leg)) {
+pub(crate) fn each_leg(mut test: impl FnMut(&Leg)) {
     'backends: for backend in pulse::testing::backends() {
         for track in pulse::testing::tracks() {
             let redis = match backend {

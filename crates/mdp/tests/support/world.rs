@@ -77,7 +77,7 @@ impl World {
     }
 
     /// The schema track the processes write.
-    pub fn track(&self) -> Track {
+    pub(crate) fn track(&self) -> Track {
         self.track
     }
 

@@ -17,7 +17,7 @@ use pulse::BackendKind;
 /// with tokio's clock paused (it auto-advances when every task waits, so timeouts are exact
 /// and take no time); Redis on two worker threads in real time, since the server measures
 /// idle time on its own clock.
-pub fn runtime_for(backend: BackendKind) -> tokio::runtime::Runtime {
+pub(crate) fn runtime_for(backend: BackendKind) -> tokio::runtime::Runtime {
     match backend {
         BackendKind::InMemory => tokio::runtime::Builder::new_current_thread()
             .enable_all()
