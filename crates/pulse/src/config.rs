@@ -259,14 +259,15 @@ pub(crate) const NO_REDIS_BACKEND: &str =
 
 /// `EVENT_BUS_BACKEND`; `redis` only when `redis_built` (the backend is compiled in).
 fn parse_backend(value: Option<&str>, redis_built: bool) -> Result<BackendKind, ConfigError> {
-    match value {
-        None | Some("inmem") => Ok(BackendKind::InMemory),
-        Some("redis") if redis_built => Ok(BackendKind::Redis),
-        Some("redis") => Err(invalid("EVENT_BUS_BACKEND", "redis", NO_REDIS_BACKEND)),
-        Some(other) if redis_built => {
+    let lowered = value.map(str::to_ascii_lowercase);
+    match (value, lowered.as_deref()) {
+        (None, _) | (_, Some("inmem")) => Ok(BackendKind::InMemory),
+        (_, Some("redis")) if redis_built => Ok(BackendKind::Redis),
+        (Some(raw), Some("redis")) => Err(invalid("EVENT_BUS_BACKEND", raw, NO_REDIS_BACKEND)),
+        (Some(other), _) if redis_built => {
             Err(invalid("EVENT_BUS_BACKEND", other, "one of inmem, redis"))
         }
-        Some(other) => Err(invalid("EVENT_BUS_BACKEND", other, "inmem")),
+        (Some(other), _) => Err(invalid("EVENT_BUS_BACKEND", other, "inmem")),
     }
 }
 
@@ -434,6 +435,11 @@ mod tests {
         let err = parse_backend(Some("kafka"), false).expect_err("unknown");
         assert_eq!(err.expected, "inmem");
         assert_eq!(parse_backend(Some("redis"), true), Ok(BackendKind::Redis));
+        assert_eq!(parse_backend(Some("Redis"), true), Ok(BackendKind::Redis));
+        assert_eq!(
+            parse_backend(Some("INMEM"), false),
+            Ok(BackendKind::InMemory)
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! settings, sink, HTTP, the periodic log summary and signals.
 
 mod pipeline;
+mod pipeline_http;
 mod store;
 pub mod summary;
 

@@ -10,8 +10,8 @@ use anyhow::Context;
 use pipeline::PipelineSettings;
 use pipeline::service::PipelineService;
 use pulse::CancellationToken;
-use store::http::{HttpState, router};
 
+use super::pipeline_http;
 use super::summary::{self, Reading, Service};
 use crate::cli::{PipelineArgs, summary_period};
 use crate::source::SourcePlan;
@@ -98,25 +98,14 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         },
         serving.clone(),
     );
-    let state = HttpState::new("pipeline", env!("CARGO_PKG_VERSION"))
-        .with_metrics(metrics.registry(Role::Pipeline))
-        .with_readiness(
-            "bus",
-            Arc::new(move || {
-                let bus = pulse.clone();
-                async move { bus.is_ready().await }
-            }),
-        )
-        .with_readiness(
-            "store",
-            Arc::new(move || {
-                let handler = Arc::clone(&handler);
-                async move { handler.store_known().await }
-            }),
-        )
-        .with_components(Arc::new(service.health_fn()));
+    let routes = pipeline_http::router(
+        metrics.registry(Role::Pipeline),
+        pulse,
+        handler,
+        Arc::new(service.health_fn()),
+    );
     let addr = http::service_addr(args.listen, args.port);
-    let (addr, server) = match http::serve(router(state), addr, serving.clone()).await {
+    let (addr, server) = match http::serve(routes, addr, serving.clone()).await {
         Ok(serving) => serving,
         Err(error) => {
             service.stop(grace).await;

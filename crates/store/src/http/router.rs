@@ -8,8 +8,8 @@ use axum::routing::{get, post};
 
 use super::{HttpState, admin, auth, health, metrics};
 
-/// The store's HTTP routes over `state`. Admin routes exist only when a token is configured;
-/// without one they answer 404.
+/// The store's HTTP routes over `state`: the [`probes`] and, when a token is configured, the
+/// admin routes; without one they answer 404.
 ///
 /// ```
 /// use store::http::{HttpState, router};
@@ -17,19 +17,8 @@ use super::{HttpState, admin, auth, health, metrics};
 /// # let _ = app;
 /// ```
 pub fn router(state: HttpState) -> Router {
-    let registry = state.registry.clone();
     let admin = state.admin.clone();
-    let state = Arc::new(state);
-    let mut app = Router::new()
-        .route("/health", get(health::healthz))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .with_state(state)
-        .merge(
-            Router::new()
-                .route("/metrics", get(metrics::metrics))
-                .with_state(registry),
-        );
+    let mut app = probes(state);
     if let Some((token, actions)) = admin {
         app = app.merge(
             Router::new()
@@ -41,4 +30,23 @@ pub fn router(state: HttpState) -> Router {
         );
     }
     app
+}
+
+/// The routes every service of the loop serves, whatever it is: `/health` and `/healthz`
+/// (identity, readiness checks and health components), `/readyz` and `/metrics`. The admin
+/// routes of `state` are not among them: a service that is not a store builds its own router
+/// on these.
+pub fn probes(state: HttpState) -> Router {
+    let registry = state.registry.clone();
+    let state = Arc::new(state);
+    Router::new()
+        .route("/health", get(health::healthz))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics::metrics))
+                .with_state(registry),
+        )
 }
