@@ -25,7 +25,8 @@ print(" ".join(sorted(f for f in pkg["features"] if f != "default")))
 done
 # A pipeline or a pulse without the `redis` feature pulls neither Redis nor rustls.
 for crate in pulse pipeline; do
-  if cargo tree -q -p "$crate" --no-default-features -e normal --locked | grep -E '^.* (redis|rustls) v' ; then
+  tree="$(cargo tree -q -p "$crate" --no-default-features -e normal --locked)"
+  if grep -E ' (redis|rustls) v' <<<"$tree"; then
     echo "features: $crate without default features still depends on redis or rustls" >&2
     exit 1
   fi

@@ -171,12 +171,13 @@ async fn the_goodbye_the_store_writes_drops_it_from_the_pipeline() {
 #[tokio::test]
 async fn the_bars_entry_the_pipeline_writes_is_what_the_store_reads() {
     for track in Track::ALL {
-        // As the pipeline's bar publisher seals each bar: keyed by its bus key, in one batch.
+        // Sealed by the pipeline's bar publisher's own code, published as one batch.
         let (bus, pulse) = pulse_on(track);
         let bar = canonical::bar();
-        let sealed = pulse.seal(&bar, Some(&bar.key().bus_key())).expect("seals");
+        let sealed =
+            pipeline::service::seal_bars(&pulse, std::slice::from_ref(&bar)).expect("seals");
         pulse
-            .publish_batch(pulse::stream::BARS, &[sealed])
+            .publish_batch(pulse::stream::BARS, &sealed)
             .await
             .expect("publishes");
         let written = entries(&bus, &pulse, pulse::stream::BARS).await;

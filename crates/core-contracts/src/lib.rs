@@ -1,7 +1,7 @@
 //! Wire contracts of mdp: the DTOs every crate speaks, their schema ids and tracks, the
 //! payload hash of the Pulse wire format, the two control traits, injected clocks
 //! ([`TokioClock`] with feature `tokio`), the shared control laws ([`breaker`], [`retry`])
-//! and typed reads of environment variables ([`env`]).
+//! and typed reads of environment variables ([`env`](mod@env)).
 //!
 //! Data flow of the whole system (one arrow, one component):
 //!

@@ -197,7 +197,7 @@ impl PulseConfig {
                 Some(url) => validate_redis_url(url)?,
             },
             redis_tls_ca_file: env.raw("REDIS_TLS_CA_FILE").map(std::path::PathBuf::from),
-            namespace: match lookup("MD_NAMESPACE") {
+            namespace: match env.exact("MD_NAMESPACE") {
                 None => d.namespace,
                 Some(ns) => validate_namespace(ns.trim())?,
             },
@@ -206,7 +206,7 @@ impl PulseConfig {
                 Track::V1,
                 &[("v1", Track::V1), ("v2", Track::V2)],
             )?,
-            key_prefix: lookup("PULSE_REDIS_KEY_PREFIX").unwrap_or_default(),
+            key_prefix: env.exact("PULSE_REDIS_KEY_PREFIX").unwrap_or_default(),
             compat,
             max_deliveries: env.non_zero("PULSE_MAX_DELIVERIES", d.max_deliveries)?,
             idle_timeout: env.positive_millis("PULSE_IDLE_TIMEOUT_MS", d.idle_timeout)?,
@@ -223,7 +223,7 @@ impl PulseConfig {
                 .non_zero("PULSE_IDEMPOTENCY_CAPACITY", d.idempotency_capacity)?,
             startup_timeout: env.positive_millis("PULSE_STARTUP_TIMEOUT_MS", d.startup_timeout)?,
         };
-        if compat == Compat::Python && lookup("PULSE_REDIS_KEY_PREFIX").is_none() {
+        if compat == Compat::Python && env.exact("PULSE_REDIS_KEY_PREFIX").is_none() {
             // The Python bus stores stream `s` under `{namespace}:s`.
             config.key_prefix = format!("{}:", config.namespace);
         }

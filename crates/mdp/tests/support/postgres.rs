@@ -1,8 +1,8 @@
 //! A PostgreSQL schema of its own for one test (`mdp_svc_<random>`), dropped afterwards.
 //!
 //! The server is `MDP_TEST_DATABASE_URL` (default `postgres://root@127.0.0.1:5432/test`).
-//! When it cannot be reached the test skips with a loud message, except under `CI=true`,
-//! where it fails.
+//! When it cannot be reached the test skips (`pulse::testing::skip`: a marker line, a failure
+//! under CI).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -24,8 +24,7 @@ pub(crate) struct PgSchema {
 }
 
 impl PgSchema {
-    /// A fresh schema name on a reachable server, or `None` after a loud message (a panic
-    /// under `CI=true`).
+    /// A fresh schema name on a reachable server, or `None` after a skip (a failure under CI).
     pub(crate) fn new() -> Option<Self> {
         let url = std::env::var("MDP_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.into());
         let rt = tokio::runtime::Builder::new_current_thread()

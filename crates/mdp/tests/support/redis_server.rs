@@ -6,7 +6,7 @@ pub(crate) struct RedisServer(pulse::testing::RedisServer);
 
 impl RedisServer {
     /// Starts a server on a free port with its data in a fresh directory, or `None` (after
-    /// a loud message) when `redis-server` is not installed; under `CI=true` that fails.
+    /// a skip, `pulse::testing::skip`: a failure under CI) when `redis-server` is not installed.
     pub(crate) fn start() -> Option<Self> {
         pulse::testing::RedisServer::try_start().map(Self)
     }

@@ -38,5 +38,6 @@ mod side;
 pub use checkpoint::CheckpointError;
 pub use error::ServiceError;
 pub use pipeline_service::{PipelineService, PipelineServiceBuilder};
+pub use publisher::seal_bars;
 pub use recorder::ScaleRecorder;
 pub use side::PipelineSide;

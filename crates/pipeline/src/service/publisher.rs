@@ -63,13 +63,20 @@ impl BarPublisher {
     }
 
     fn seal(&self, bars: &[Bar]) -> Result<Vec<WireEvent<Bar>>, BoxError> {
-        bars.iter()
-            .map(|bar| {
-                let key = bar.key().bus_key();
-                self.pulse.seal(bar, Some(&key)).map_err(Into::into)
-            })
-            .collect()
+        seal_bars(&self.pulse, bars)
     }
+}
+
+/// The bus entries the pipeline publishes for `bars`: each sealed on the track of `pulse`
+/// under its bus key (provider, symbol, timeframe, timestamp), which makes a republished bar
+/// the same entry to the stores' idempotency.
+pub fn seal_bars(pulse: &Pulse, bars: &[Bar]) -> Result<Vec<WireEvent<Bar>>, BoxError> {
+    bars.iter()
+        .map(|bar| {
+            let key = bar.key().bus_key();
+            pulse.seal(bar, Some(&key)).map_err(Into::into)
+        })
+        .collect()
 }
 
 #[async_trait]

@@ -1,6 +1,6 @@
 //! The [`EventBus`] trait every backend implements, and the backends: [`memory`] (one shared
 //! in-process bus) and `redis_streams` (Redis Streams, cargo feature `redis`), chosen by
-//! [`BackendKind`](crate::BackendKind); [`entry`] holds the entry types (raw fields,
+//! [`BackendKind`]; [`entry`] holds the entry types (raw fields,
 //! dead letters), [`retention`] what a stream's groups still need (trim point, backlog).
 
 use std::collections::BTreeMap;

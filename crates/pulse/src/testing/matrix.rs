@@ -32,7 +32,11 @@ fn pick<T: Copy>(var: &str, value: &str, all: &[T], name: impl Fn(T) -> &'static
     if value.is_empty() {
         return all.to_vec();
     }
-    let chosen: Vec<T> = all.iter().copied().filter(|x| name(*x) == value).collect();
+    let chosen: Vec<T> = all
+        .iter()
+        .copied()
+        .filter(|x| name(*x).eq_ignore_ascii_case(value))
+        .collect();
     assert!(
         !chosen.is_empty(),
         "{var}={value:?} names no leg of the test matrix: one of {}, or unset for all",

@@ -192,7 +192,20 @@ pub(super) fn http_url(env: &Env<'_>, name: &'static str) -> Result<Option<Strin
 
 pub(super) fn database_url(env: &Env<'_>, name: &'static str) -> Result<DatabaseUrl, ConfigError> {
     match env.raw(name) {
-        None => Ok(DatabaseUrl::default()),
+        None => {
+            let default = DatabaseUrl::default();
+            match default.missing_feature() {
+                None => Ok(default),
+                Some(feature) => Err(invalid(
+                    name,
+                    "",
+                    &format!(
+                        "a URL: unset, it is {default}, which needs the store built with its \
+                         `{feature}` feature"
+                    ),
+                )),
+            }
+        }
         Some(raw) => DatabaseUrl::parse(&raw)
             .map_err(|expected| invalid(name, &super::redact_url(&raw), &expected)),
     }

@@ -244,8 +244,8 @@ impl CoordinatorBuilder {
 }
 
 /// Dead-letters the bars `drop_oldest` removed, in batches, until the queue is stopped. A
-/// failing append is retried a few times (200 ms doubling; no retry once the coordinator is
-/// cancelled), then the bars are counted as lost.
+/// failing append is retried a few times (200 ms doubling; once the coordinator is cancelled,
+/// one last attempt without waiting), then the bars are counted as lost.
 async fn spool(shared: Arc<WorkerShared>, mut rx: mpsc::UnboundedReceiver<Item>) {
     let mut buf = Vec::with_capacity(SPOOL_BATCH);
     while rx.recv_many(&mut buf, SPOOL_BATCH).await > 0 {
@@ -269,6 +269,16 @@ async fn spool(shared: Arc<WorkerShared>, mut rx: mpsc::UnboundedReceiver<Item>)
         )
         .await;
         if let Err(gave_up) = written {
+            // A stop cuts a wait short, not the attempt after it: one last append before the
+            // bars count as lost.
+            if shared.cancel.is_cancelled()
+                && shared
+                    .dead_letter(batch.part(0..n), error, "drop_oldest", 0)
+                    .await
+                    .is_ok()
+            {
+                continue;
+            }
             tracing::error!(error = %gave_up.error, bars = n, "dropped bars lost");
             Counters::add(&shared.counters.lost, n);
         }

@@ -10,12 +10,15 @@
 //!   backlog, groups, ack, fail and the dead-letter stream).
 //! - `reader`: the [`StreamReader`](crate::StreamReader) of one consumer (`XREADGROUP`,
 //!   `XREAD`, `XAUTOCLAIM`) on a connection of its own.
-//! - [`reply`]: pure functions turning Redis replies into entries, group positions and counts.
+//! - `reply`: pure functions turning Redis replies into entries, group positions and counts.
 //! - `connection`: opening clients and connections, and the bound on every command.
 
 mod bus;
 mod connection;
 mod reader;
+// Public for the property tests; it speaks `redis::Value`, so it is not part of the crate's
+// stable API.
+#[doc(hidden)]
 pub mod reply;
 
 pub use bus::RedisStreamsBus;
