@@ -1,4 +1,6 @@
-//! Operator control: `ControlAction`, `ControlResult`, `AuditEnvelope`.
+//! Operator control: `ControlAction`, `ControlResult`, `AuditEnvelope`, and the command and
+//! reply that carry an action to the members of a running system (`ControlCommand`,
+//! `ControlReply`, see [`crate::command`]).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -16,15 +18,20 @@ pub enum ControlAction {
     Resume,
     /// Re-read configuration.
     Reload,
+    /// Change a pipeline's base rate (bars per second); an mdp extension the Python
+    /// originals do not know.
+    #[serde(rename = "set_rate")]
+    SetRate,
 }
 
 impl ControlAction {
-    /// The wire name: `pause`, `resume` or `reload`.
+    /// The wire name: `pause`, `resume`, `reload` or `set_rate`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pause => "pause",
             Self::Resume => "resume",
             Self::Reload => "reload",
+            Self::SetRate => "set_rate",
         }
     }
 }
@@ -64,6 +71,10 @@ pub struct AuditEnvelope {
     /// When, Unix epoch seconds.
     #[schemars(range(min = 0.0))]
     pub ts: f64,
+    /// Whom it was aimed at (`all` or a member id); optional, and ignored by readers that
+    /// do not know it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 impl AuditEnvelope {
@@ -86,6 +97,8 @@ struct Raw {
     action: ControlAction,
     result: ControlResult,
     ts: f64,
+    #[serde(default)]
+    target: Option<String>,
 }
 
 impl TryFrom<Raw> for AuditEnvelope {
@@ -98,6 +111,7 @@ impl TryFrom<Raw> for AuditEnvelope {
             action: raw.action,
             result: raw.result,
             ts: raw.ts,
+            target: raw.target,
         };
         audit.validate()?;
         Ok(audit)

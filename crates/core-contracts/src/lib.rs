@@ -22,6 +22,7 @@
 mod bar;
 pub mod breaker;
 mod clock;
+mod command;
 mod control;
 mod decode;
 pub mod env;
@@ -35,6 +36,7 @@ pub mod pydantic_json;
 mod rate;
 pub mod retry;
 pub mod schema;
+mod topology;
 #[cfg(feature = "tokio")]
 mod tokio_clock;
 mod track;
@@ -43,6 +45,7 @@ mod validate;
 
 pub use bar::{Bar, BarKey};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use command::{ControlCommand, ControlReply, TARGET_ALL};
 pub use control::{AuditEnvelope, ControlAction, ControlResult, ControlStatus};
 pub use decode::{decode, decode_value};
 pub use envelope::{EventEnvelope, EventMeta, WireEvent};
@@ -52,6 +55,10 @@ pub use hash::{hash_matches, payload_hash, sha256_hex};
 pub use health::{HealthComponent, HealthState, HealthStatus, Probe, ProbeType};
 pub use level::BackpressureLevel;
 pub use rate::RateAdjustment;
+pub use topology::{
+    BarsView, ClusterId, ClusterTopology, NodeId, NodeRole, NodeStatus, PipelineView, Presence,
+    Region, StoreView,
+};
 #[cfg(feature = "tokio")]
 pub use tokio_clock::TokioClock;
 pub use track::{Contract, Track};

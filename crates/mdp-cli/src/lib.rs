@@ -1,6 +1,6 @@
 //! The command line of `mdp`: `mdp run`, `mdp store`, `mdp pipeline`, `mdp pulse ...`,
-//! `mdp replay-dead-letters` and `mdp completions`, with their flags (each flag also
-//! documented in `--help`). Help texts speak to users: what a command does, an example, and
+//! `mdp replay-dead-letters`, `mdp orchestrator`, `mdp ctl`, `mdp top` and
+//! `mdp completions`, with their flags (each flag also documented in `--help`). Help texts speak to users: what a command does, an example, and
 //! where the environment variables are documented.
 
 use std::net::SocketAddr;
@@ -143,6 +143,33 @@ pub enum Command {
          docs/operations.md."
     ))]
     ReplayDeadLetters(ReplayArgs),
+    /// Runs the orchestrator: watches every store and pipeline on the bus (who is there, how
+    /// full, how fast, how healthy), serves a live page and its JSON API, and relays pause,
+    /// resume and set-rate to them with an audit trail.
+    #[command(after_help = concat!(
+        "Example:\n  EVENT_BUS_BACKEND=redis REDIS_URL=redis://127.0.0.1:6379 ADMIN_TOKEN=s3cret \
+         mdp orchestrator --port 8080\n  then open http://127.0.0.1:8080/\n\n",
+        "Settings come from flags and environment variables; every variable is listed in \
+         docs/operations.md."
+    ))]
+    Orchestrator(OrchestratorArgs),
+    /// Tells the pipelines and stores what to do, through the orchestrator: pause, resume,
+    /// set-rate. Prints each member's answer; exits 1 if one refused or did not answer.
+    #[command(after_help = concat!(
+        "Examples:\n  mdp ctl pause\n  mdp ctl resume --target pipeline-7\n  \
+         mdp ctl set-rate 2500 --target pipeline-7\n\n",
+        "The orchestrator is the one of --url (MDP_ORCHESTRATOR_URL); the token is ADMIN_TOKEN. \
+         Every variable is listed in docs/operations.md."
+    ))]
+    Ctl(CtlArgs),
+    /// Shows the orchestrator's view in the terminal, redrawn every second: every store and
+    /// pipeline with its level, queue, rate and health. Ctrl-C leaves.
+    #[command(after_help = concat!(
+        "Examples:\n  mdp top\n  mdp top --url http://orchestrator-host:8080 --once\n\n",
+        "The orchestrator is the one of --url (MDP_ORCHESTRATOR_URL). Every variable is listed \
+         in docs/operations.md."
+    ))]
+    Top(TopArgs),
     /// Prints a shell completion script.
     #[command(
         after_help = "Examples:\n  mdp completions bash > /etc/bash_completion.d/mdp\n  \
@@ -320,6 +347,10 @@ pub struct PipelineArgs {
     #[arg(long, value_name = "SECS", env = "MDP_LOG_SUMMARY_SEC", default_value_t = 30.0,
           value_parser = parse_period)]
     pub log_summary_every: f64,
+    /// The pipeline's id in the orchestrator's topology and in mdp ctl --target (default:
+    /// MDP_FB_CONSUMER_NAME, else pipeline-PID-RANDOM).
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
     /// Remembers how many bars were published, so that a restarted pipeline resumes after
     /// them instead of starting over.
     #[arg(long, value_name = "FILE", env = "MDP_PIPELINE_CHECKPOINT")]
@@ -387,6 +418,92 @@ pub struct ReplayArgs {
     /// Where the bars are written (default: DATABASE_URL, else sqlite://mdp.db).
     #[arg(long, value_name = "URL")]
     pub sink: Option<String>,
+}
+
+/// `mdp orchestrator`.
+#[derive(Debug, Clone, Args)]
+pub struct OrchestratorArgs {
+    /// The bus (default: EVENT_BUS_BACKEND; the orchestrator needs redis, inmem only for
+    /// trying it out alone).
+    #[arg(long, value_enum)]
+    pub bus: Option<BusKind>,
+    /// Serve the page, /api, /metrics and /health on this port of every interface (0 = a
+    /// free port).
+    #[arg(
+        long,
+        value_name = "PORT",
+        env = "MDP_ORCHESTRATOR_PORT",
+        default_value_t = 8080
+    )]
+    pub port: u16,
+    /// Serve them on this address instead (IP:PORT, e.g. 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR", env = "MDP_ORCHESTRATOR_LISTEN", value_parser = parse_listen)]
+    pub listen: Option<SocketAddr>,
+}
+
+/// The orchestrator to talk to, shared by `ctl` and `top`.
+#[derive(Debug, Clone, Args)]
+pub struct OrchestratorFlags {
+    /// The orchestrator's address.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MDP_ORCHESTRATOR_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: String,
+}
+
+/// `mdp ctl`.
+#[derive(Debug, Clone, Args)]
+pub struct CtlArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: CtlCommand,
+    /// The orchestrator.
+    #[command(flatten)]
+    pub orchestrator: OrchestratorFlags,
+    /// Whom: all, or the id of one pipeline or store (as mdp top shows it).
+    #[arg(long, global = true, value_name = "ID", default_value = "all")]
+    pub target: String,
+    /// Who is acting, for the audit trail (default: USER@HOSTNAME).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// How long to wait for the answers, in seconds.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 5.0,
+          value_parser = parse_positive)]
+    pub timeout: f64,
+}
+
+/// The `mdp ctl` subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Subcommand)]
+pub enum CtlCommand {
+    /// Pipelines publish nothing until resumed, whatever the feedback says; stores stop
+    /// taking new bars from the bus (those in hand are still written).
+    Pause,
+    /// Undoes pause.
+    Resume,
+    /// Sets the base rate of the pipelines, in bars per second (feedback still scales it).
+    SetRate {
+        /// Bars per second.
+        #[arg(value_name = "BARS_PER_SEC", allow_negative_numbers = true,
+              value_parser = parse_positive)]
+        rate: f64,
+    },
+}
+
+/// `mdp top`.
+#[derive(Debug, Clone, Args)]
+pub struct TopArgs {
+    /// The orchestrator.
+    #[command(flatten)]
+    pub orchestrator: OrchestratorFlags,
+    /// Redraw this often, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = parse_positive)]
+    pub every: f64,
+    /// Print one frame and exit (for scripts and logs).
+    #[arg(long)]
+    pub once: bool,
 }
 
 /// The period of `--log-summary-every` (`None` when 0).

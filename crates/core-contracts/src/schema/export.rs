@@ -2,7 +2,10 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::{AuditEnvelope, Bar, Contract, FeedbackEvent, HealthStatus, RateAdjustment, Track};
+use crate::{
+    AuditEnvelope, Bar, ClusterTopology, Contract, ControlCommand, ControlReply, FeedbackEvent,
+    HealthStatus, RateAdjustment, Track,
+};
 
 /// The version written into every schema as `$core_version` and into `index.json` as
 /// `core_version`: core-contracts' own package version (its `Cargo.toml`), not the workspace's.
@@ -44,7 +47,7 @@ fn strip_fields(schema: &mut Map<String, Value>, fields: &[&str]) {
 type SchemaFn = fn(Track) -> Value;
 
 /// Every contract that travels on the bus, by schema id.
-const CONTRACTS: [(&str, SchemaFn); 5] = [
+const CONTRACTS: [(&str, SchemaFn); 8] = [
     (FeedbackEvent::SCHEMA_ID, schema_for_track::<FeedbackEvent>),
     (
         RateAdjustment::SCHEMA_ID,
@@ -53,6 +56,15 @@ const CONTRACTS: [(&str, SchemaFn); 5] = [
     (HealthStatus::SCHEMA_ID, schema_for_track::<HealthStatus>),
     (AuditEnvelope::SCHEMA_ID, schema_for_track::<AuditEnvelope>),
     (Bar::SCHEMA_ID, schema_for_track::<Bar>),
+    (
+        ClusterTopology::SCHEMA_ID,
+        schema_for_track::<ClusterTopology>,
+    ),
+    (
+        ControlCommand::SCHEMA_ID,
+        schema_for_track::<ControlCommand>,
+    ),
+    (ControlReply::SCHEMA_ID, schema_for_track::<ControlReply>),
 ];
 
 /// Every schema file of every track, then `index.json`.
