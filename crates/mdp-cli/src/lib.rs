@@ -1,7 +1,8 @@
 //! The command line of `mdp`: `mdp run`, `mdp store`, `mdp pipeline`, `mdp pulse ...`,
 //! `mdp replay-dead-letters`, `mdp orchestrator`, `mdp ctl`, `mdp top` and
-//! `mdp completions`, with their flags (each flag also documented in `--help`). Help texts speak to users: what a command does, an example, and
-//! where the environment variables are documented.
+//! `mdp completions`, with their flags (each flag also documented in `--help`). Help
+//! texts speak to users: what a command does, an example, and where the environment
+//! variables are documented.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
