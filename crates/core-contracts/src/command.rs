@@ -76,6 +76,26 @@ impl ControlCommand {
     pub fn aims_at(&self, id: &str) -> bool {
         self.target == TARGET_ALL || self.target == id
     }
+
+    /// Whether the member `id` of kind `role` is to carry it out (and answer): it is aimed
+    /// at, except that a `set_rate` for `all` concerns pipelines only (a store named by its
+    /// id answers it, with its refusal).
+    ///
+    /// ```
+    /// use core_contracts::{ControlAction, ControlCommand, NodeRole};
+    /// let command = ControlCommand {
+    ///     id: "c-1".into(), action: ControlAction::SetRate, target: "all".into(),
+    ///     value: Some(500.0), actor: "ops".into(), role: "admin".into(), ts: 1.0,
+    /// };
+    /// assert!(command.concerns(NodeRole::Pipeline, "p-1"));
+    /// assert!(!command.concerns(NodeRole::Store, "s-1"));
+    /// ```
+    pub fn concerns(&self, role: NodeRole, id: &str) -> bool {
+        if self.target == TARGET_ALL {
+            return !(self.action == ControlAction::SetRate && role == NodeRole::Store);
+        }
+        self.aims_at(id)
+    }
 }
 
 impl Contract for ControlCommand {
@@ -215,5 +235,24 @@ mod tests {
         let good = r#"{"id":"c","action":"pause","target":"p-1","actor":"a","role":"admin","ts":1}"#;
         let command: ControlCommand = serde_json::from_str(good).expect("valid");
         assert!(command.aims_at("p-1") && !command.aims_at("p-2"));
+    }
+
+    #[test]
+    fn members_carry_out_what_concerns_them() {
+        let (store, pipeline) = (NodeRole::Store, NodeRole::Pipeline);
+        let pause = |target: &str| ControlCommand {
+            target: target.into(),
+            ..command(ControlAction::Pause, None)
+        };
+        let set_rate = |target: &str| ControlCommand {
+            target: target.into(),
+            ..command(ControlAction::SetRate, Some(10.0))
+        };
+        assert!(pause("all").concerns(store, "s-1") && pause("all").concerns(pipeline, "p-1"));
+        assert!(!pause("p-1").concerns(store, "s-1") && pause("p-1").concerns(pipeline, "p-1"));
+        assert!(!set_rate("all").concerns(store, "s-1"));
+        assert!(set_rate("all").concerns(pipeline, "p-1"));
+        // named by its id, a store answers set_rate (with its refusal)
+        assert!(set_rate("s-1").concerns(store, "s-1"));
     }
 }

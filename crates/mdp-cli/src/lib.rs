@@ -319,6 +319,10 @@ pub struct StoreArgs {
     /// The store's consumer name in the group store (default: store-PID-RANDOM).
     #[arg(long, value_name = "NAME", env = "MDP_STORE_CONSUMER_NAME")]
     pub consumer: Option<String>,
+    /// Report this member's state to the orchestrator (on telemetry.health) this often.
+    #[arg(long, value_name = "SECS", env = "MDP_STATUS_EVERY_SEC", default_value_t = 1.0,
+          value_parser = parse_positive)]
+    pub status_every: f64,
 }
 
 /// `mdp pipeline`.
@@ -356,6 +360,10 @@ pub struct PipelineArgs {
     /// them instead of starting over.
     #[arg(long, value_name = "FILE", env = "MDP_PIPELINE_CHECKPOINT")]
     pub checkpoint: Option<PathBuf>,
+    /// Report this member's state to the orchestrator (on telemetry.health) this often.
+    #[arg(long, value_name = "SECS", env = "MDP_STATUS_EVERY_SEC", default_value_t = 1.0,
+          value_parser = parse_positive)]
+    pub status_every: f64,
 }
 
 /// `mdp pulse`.

@@ -2,7 +2,7 @@
 //! benchmarks assemble the loop from.
 //!
 //! `run` is the whole loop in one process, `services` the store and pipeline over the bus,
-//! `tools` the operator commands; `wiring`, `sink` and `telemetry` are the pieces they share.
+//! `orchestrator` the view and control of them all, `tools` the operator commands; `wiring`, `sink` and `telemetry` are the pieces they share.
 //! The command line itself is the `mdp-cli` crate, re-exported as [`cli`].
 
 pub use mdp_cli as cli;
@@ -11,6 +11,7 @@ pub mod bad_rows;
 pub mod error_line;
 mod http;
 pub mod logging;
+pub mod orchestrator;
 pub mod run;
 pub mod services;
 mod shutdown;

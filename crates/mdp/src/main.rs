@@ -1,8 +1,9 @@
 //! The `mdp` binary: `mdp run` (the whole loop in one process), the `store` and `pipeline`
-//! services, Pulse inspection, dead-letter replay and shell completions. Errors are reported
-//! in one line with their causes (and as a JSON object under `run --json`) and a non-zero
-//! exit status: 1 for a failure (bad settings included), 2 for bad flags, `RUST_LOG` or
-//! `LOG_FORMAT`, 3 for bars left unwritten.
+//! services, the orchestrator with its client `ctl` and its terminal view `top`, Pulse
+//! inspection, dead-letter replay and shell completions. Errors are reported in one line
+//! with their causes (and as a JSON object under `run --json`) and a non-zero exit status:
+//! 1 for a failure (bad settings included, or a command a member refused), 2 for bad
+//! flags, `RUST_LOG` or `LOG_FORMAT`, 3 for bars left unwritten.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser};
 use mdp::cli::{Cli, Command};
 use mdp::error_line::error_line;
-use mdp::{logging, run, services, tools};
+use mdp::{logging, orchestrator, run, services, tools};
 
 /// Exit status of a command that stopped with bars it did not write: left pending on the bus
 /// (services) or put in the dead-letter file (`run`).
@@ -21,7 +22,11 @@ const BAD_SETTINGS: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
-        Command::Run(_) | Command::Pulse(_) | Command::Completions { .. } => "warn",
+        Command::Run(_)
+        | Command::Pulse(_)
+        | Command::Ctl(_)
+        | Command::Top(_)
+        | Command::Completions { .. } => "warn",
         _ => "info",
     };
     if let Err(error) = logging::init(default_level) {
@@ -85,6 +90,15 @@ async fn dispatch(command: Command, grace: Duration) -> anyhow::Result<ExitCode>
         Command::ReplayDeadLetters(args) => tools::replay_dead_letters(args)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Orchestrator(args) => orchestrator::run_orchestrator(args, grace)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Ctl(args) => Ok(if tools::run_ctl(args).await? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
+        Command::Top(_) => anyhow::bail!("TEMPORARY until the top branch merges"),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mdp", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

@@ -427,3 +427,38 @@ fn no_store_gauge(metrics: &PipelineMetrics) -> i64 {
 fn backlog_gauge(metrics: &PipelineMetrics) -> i64 {
     metrics.bars_backlog.get_or_create(&ibkr()).get()
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_operators_pause_holds_scale_zero_whatever_the_stores_say_until_resumed() {
+    // a hard policy that is not a full stop, so that the pause is seen to go further
+    let lookup = env(&[("MDP_FB_SCALE_HARD", "0.2")]);
+    let rig = rig_with(
+        PipelineSettings::from_lookup(&lookup)
+            .expect("valid settings")
+            .feedback,
+    );
+    handle(&rig, event("a", Fine, 0.0)).await;
+    let (changed, applied) = rig.handler.hold(true).await.expect("held");
+    assert!(changed);
+    let applied = applied.expect("an adjustment");
+    assert_eq!((applied.scale, applied.reason), (0.0, Hard));
+    assert!(rig.handler.held().await);
+    // the stores say ok, then hard, then ok: nothing moves the scale off 0
+    for (i, level) in [Fine, Hard, Fine].into_iter().enumerate() {
+        let outcome = handle(&rig, event("a", level, 1.0 + i as f64)).await;
+        assert!(
+            !matches!(outcome, HandleOutcome::Applied(ref adj) if adj.scale > 0.0),
+            "{level}: {outcome:?}"
+        );
+    }
+    advance(Duration::from_secs(5)).await;
+    assert_eq!(rig.handler.tick().await.expect("tick"), None);
+    assert_eq!(*rig.controller.scales().last().expect("scales"), 0.0);
+    // a second pause changes nothing; resume gives the stores' level back at once
+    assert!(!rig.handler.hold(true).await.expect("held").0);
+    handle(&rig, event("a", Fine, 6.0)).await;
+    let (changed, applied) = rig.handler.hold(false).await.expect("resumed");
+    assert!(changed && !rig.handler.held().await);
+    let applied = applied.expect("the stores' level again");
+    assert_eq!((applied.scale, applied.reason), (1.0, Fine));
+}

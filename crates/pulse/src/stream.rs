@@ -9,6 +9,14 @@ pub const FEEDBACK: &str = "telemetry.feedback";
 pub const RATE_ADJUSTMENT: &str = "telemetry.rate_adjustment";
 /// The bar stream, `{ns}.marketdata.bars`.
 pub const BARS: &str = "marketdata.bars";
+/// The members' status reports (`HealthStatus`, keyed by member id), `{ns}.telemetry.health`.
+pub const HEALTH: &str = "telemetry.health";
+/// Operator commands to the members (`ControlCommand`), `{ns}.control.actions`.
+pub const CONTROL_ACTIONS: &str = "control.actions";
+/// The members' answers to them (`ControlReply`), `{ns}.control.results`.
+pub const CONTROL_RESULTS: &str = "control.results";
+/// The audit trail of operator commands (`AuditEnvelope`), `{ns}.control.audit`.
+pub const CONTROL_AUDIT: &str = "control.audit";
 /// The consumer group every store reads [`BARS`] in: each bar goes to one store of it, and
 /// the bars stream is trimmed only below what it has acknowledged.
 pub const STORE_GROUP: &str = "store";

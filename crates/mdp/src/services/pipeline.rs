@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use core_contracts::NodeRole;
 use pipeline::PipelineSettings;
 use pipeline::service::PipelineService;
 use pulse::CancellationToken;
 
-use super::pipeline_http;
+use super::{obey, pipeline_http, status};
 use super::summary::{self, Reading, Service};
 use crate::cli::{PipelineArgs, summary_period};
 use crate::source::SourcePlan;
@@ -22,7 +23,11 @@ use crate::{http, shutdown};
 /// Runs the pipeline service until it is done or told to stop; after that, winding down
 /// takes at most `grace`.
 pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result<()> {
-    let settings = PipelineSettings::from_env().context("invalid pipeline settings")?;
+    let mut settings = PipelineSettings::from_env().context("invalid pipeline settings")?;
+    if let Some(id) = &args.id {
+        anyhow::ensure!(!id.trim().is_empty(), "invalid --id: expected a non-empty name");
+        settings.feedback.consumer_name.clone_from(id);
+    }
     let plan = SourcePlan::new(
         &args.pipeline,
         &settings.source,
@@ -70,6 +75,37 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         &[pulse::stream::BARS, pulse::stream::RATE_ADJUSTMENT],
     )
     .await;
+    let service = Arc::new(service);
+    let clock = Arc::clone(pulse.clock());
+    let member_tasks = CancellationToken::new();
+    let member = obey::Member {
+        id: service.id().to_owned(),
+        role: NodeRole::Pipeline,
+    };
+    let reporting = {
+        let service = Arc::clone(&service);
+        status::spawn_status(
+            pulse.clone(),
+            member.id.clone(),
+            Duration::from_secs_f64(args.status_every),
+            member_tasks.clone(),
+            move || {
+                let (service, clock) = (Arc::clone(&service), Arc::clone(&clock));
+                async move {
+                    service
+                        .status(env!("CARGO_PKG_VERSION"), clock.unix_seconds())
+                        .await
+                }
+            },
+        )
+    };
+    let obeying = {
+        let service = Arc::clone(&service);
+        obey::spawn_obey(pulse.clone(), member, member_tasks.clone(), move |command| {
+            let service = Arc::clone(&service);
+            async move { service.control(&command).await }
+        })
+    };
     let handler = service.handler();
     let (recorder, summary_handler, published) = (
         service.recorder(),
@@ -108,12 +144,15 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
     let (addr, server) = match http::serve(routes, addr, serving.clone()).await {
         Ok(serving) => serving,
         Err(error) => {
-            service.stop(grace).await;
+            member_tasks.cancel();
+            let _ = tokio::join!(reporting, obeying);
+            stop(service, grace).await;
             return Err(error);
         }
     };
     tracing::info!(
         %addr,
+        id = service.id(),
         resumed_after = service.resume_after(),
         provider = service.provider(),
         "pipeline started"
@@ -135,7 +174,9 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
     if let Some(summaries) = summaries {
         summaries.abort();
     }
-    let published = service.stop(grace).await;
+    member_tasks.cancel();
+    let _ = tokio::join!(reporting, obeying);
+    let published = stop(service, grace).await;
     serving.cancel();
     if tokio::time::timeout_at(wind_down_by, server).await.is_err() {
         tracing::warn!(
@@ -149,5 +190,16 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
             Ok(())
         }
         Err(error) => Err(anyhow::Error::new(error)),
+    }
+}
+
+/// Stops the service once the tasks sharing it are done with it.
+async fn stop(service: Arc<PipelineService>, grace: Duration) -> u64 {
+    match Arc::try_unwrap(service) {
+        Ok(service) => service.stop(grace).await,
+        Err(shared) => {
+            tracing::warn!("pipeline still in use at shutdown; stopping without draining");
+            shared.published()
+        }
     }
 }

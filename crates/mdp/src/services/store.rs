@@ -4,9 +4,11 @@
 //! for at most the grace period; what could not be written in time stays pending on the bus
 //! (redelivered to another store) and is counted in the last log line and the exit status.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use core_contracts::NodeRole;
 use pulse::CancellationToken;
 use pulse::stream::{BARS, STORE_GROUP};
 use store::config::StoreSettings;
@@ -14,6 +16,7 @@ use store::http::router;
 use store::service::{StoreService, unique_name};
 
 use super::summary::{self, Reading, Service};
+use super::{obey, status};
 use crate::cli::{StoreArgs, summary_period};
 use crate::telemetry::{Metrics, Role};
 use crate::wiring::{BusUser, open_pulse, prime_metrics};
@@ -67,6 +70,32 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
         }
     };
     tracing::info!(%addr, consumer, coord_id, sink = %choice.url, admin, "store started");
+    let service = Arc::new(service);
+    let member_tasks = CancellationToken::new();
+    let member = obey::Member {
+        id: coord_id,
+        role: NodeRole::Store,
+    };
+    let reporting = {
+        let service = Arc::clone(&service);
+        status::spawn_status(
+            pulse.clone(),
+            member.id.clone(),
+            Duration::from_secs_f64(args.status_every),
+            member_tasks.clone(),
+            move || {
+                let service = Arc::clone(&service);
+                async move { service.status(env!("CARGO_PKG_VERSION")).await }
+            },
+        )
+    };
+    let obeying = {
+        let service = Arc::clone(&service);
+        obey::spawn_obey(pulse.clone(), member, member_tasks.clone(), move |command| {
+            let service = Arc::clone(&service);
+            async move { service.control(command.action).await }
+        })
+    };
 
     let coordinator = service.coordinator().clone();
     let summaries = summary::spawn(
@@ -97,6 +126,11 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
     if let Some(summaries) = summaries {
         summaries.abort();
     }
+    member_tasks.cancel();
+    let _ = tokio::join!(reporting, obeying);
+    let Ok(service) = Arc::try_unwrap(service) else {
+        anyhow::bail!("the store is still in use at shutdown: its bars stay pending on the bus");
+    };
     let report = service.stop_within(grace).await;
     serving.cancel();
     let _ = server.await;

@@ -2,7 +2,8 @@
 //! service, plus `process_*` and `mdp_build_info`.
 //!
 //! A store exports the Pulse, coordinator, sink and store-service families; a pipeline the
-//! Pulse, pipeline and publish families; `mdp run`, which is both, every family.
+//! Pulse, pipeline and publish families; `mdp run`, which is both, every family; the
+//! orchestrator the Pulse families.
 
 mod process;
 
@@ -43,6 +44,8 @@ pub enum Role {
     Pipeline,
     /// `mdp run`: both sides in one process.
     Run,
+    /// `mdp orchestrator`: the bus only.
+    Orchestrator,
 }
 
 /// Every metric family a process may run.
@@ -67,14 +70,14 @@ impl Metrics {
     pub fn registry(&self, role: Role) -> Arc<Registry> {
         let mut registry = Registry::default();
         self.pulse.register(&mut registry);
-        if role != Role::Pipeline {
+        if matches!(role, Role::Store | Role::Run) {
             self.coordinator.register(&mut registry);
             self.sink.register(&mut registry);
         }
         if role == Role::Store {
             self.store.register(&mut registry);
         }
-        if role != Role::Store {
+        if matches!(role, Role::Pipeline | Role::Run) {
             self.pipeline.register(&mut registry);
         }
         if role == Role::Pipeline {

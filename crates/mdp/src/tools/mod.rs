@@ -1,8 +1,10 @@
-//! Operator tools: `mdp pulse tail|dlq|stats` and `mdp replay-dead-letters`.
+//! Operator tools: `mdp pulse tail|dlq|stats`, `mdp replay-dead-letters` and `mdp ctl`.
 
+mod ctl;
 mod pulse_cmd;
 mod replay;
 mod tail;
 
+pub use ctl::run_ctl;
 pub use pulse_cmd::run_pulse;
 pub use replay::replay_dead_letters;

@@ -13,7 +13,8 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use super::{
-    AdaptiveLaw, AdjustmentSink, Admission, Cause, CoordinatorView, FeedbackError, FeedbackMode,
+    AdaptiveLaw, AdjustmentSink, Admission, Cause, CoordinatorView, Decision, FeedbackError,
+    FeedbackMode,
     Liveness, ScalePolicy, WhenNoStore, Windows, adaptive_pressure, adaptive_scale, admit,
     aggregate, backlog_level, decide, liveness, rescale_needed,
 };
@@ -76,6 +77,8 @@ struct State {
     cause: Option<&'static str>,
     backlog: u64,
     published: u64,
+    /// Paused by an operator: scale 0 until resumed.
+    held: bool,
     /// The adaptive law, in adaptive mode.
     law: Option<AdaptiveLaw>,
 }
@@ -360,6 +363,24 @@ impl FeedbackHandler {
         tokio::spawn(Arc::clone(self).run_ticker())
     }
 
+    /// Holds the pipeline at scale 0 (`true`, an operator's pause) whatever the feedback says,
+    /// or lets the feedback decide again (`false`, resume); applies at once. Returns whether
+    /// that changed anything, and the adjustment applied, if any. Works with feedback
+    /// switched off too.
+    pub async fn hold(&self, held: bool) -> Result<(bool, Option<RateAdjustment>), FeedbackError> {
+        let mut state = self.state.lock().await;
+        let changed = state.held != held;
+        state.held = held;
+        let now = self.clock.elapsed();
+        let applied = self.reconcile(&mut state, now, None).await?;
+        Ok((changed, applied))
+    }
+
+    /// Whether an operator holds the pipeline paused ([`FeedbackHandler::hold`]).
+    pub async fn held(&self) -> bool {
+        self.state.lock().await.held
+    }
+
     /// The level last applied, if any.
     pub async fn applied_level(&self) -> Option<BackpressureLevel> {
         self.state.lock().await.applied
@@ -406,11 +427,18 @@ impl FeedbackHandler {
                 .sum();
             self.metrics.queue_depth(source, depth);
         }
-        let decision = decide(
-            &agg,
-            self.when_no_store,
-            backlog_level(state.backlog, self.max_backlog),
-        );
+        let decision = if state.held {
+            Decision {
+                level: BackpressureLevel::Hard,
+                cause: Cause::Operator,
+            }
+        } else {
+            decide(
+                &agg,
+                self.when_no_store,
+                backlog_level(state.backlog, self.max_backlog),
+            )
+        };
         self.metrics.no_store(
             &self.provider,
             decision.cause == Cause::NoStore,
@@ -437,7 +465,9 @@ impl FeedbackHandler {
                 adaptive_scale(&decision, agg.silent > 0, &self.policy, law.scale())
             }
         };
+        let scale = if state.held { 0.0 } else { scale };
         let unchanged = state.applied == Some(decision.level)
+            && state.scale.is_some_and(|s| !state.held || s == 0.0)
             && (state.law.is_none() || !rescale_needed(state.scale, scale));
         if unchanged || (state.applied.is_none() && decision.cause == Cause::Nothing) {
             return Ok(None);

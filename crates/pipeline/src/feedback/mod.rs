@@ -27,6 +27,6 @@ pub use handler::{FeedbackHandler, HandleOutcome, IgnoreReason};
 pub use mode::{FeedbackMode, RESCALE_STEP, adaptive_pressure, adaptive_scale, rescale_needed};
 pub use policy::ScalePolicy;
 pub use pressure::{Cause, Decision, WhenNoStore, backlog_level, decide};
-pub use pulse_sink::PulseAdjustmentSink;
+pub use pulse_sink::{PIPELINE_HEADER, PulseAdjustmentSink};
 pub use sink::{AdjustmentSink, ChannelSink, NoopSink};
 pub use windows::Windows;

@@ -82,6 +82,9 @@ pub enum Cause {
     Backlog,
     /// Nothing: no store known and no pressure.
     Nothing,
+    /// An operator paused the pipeline (`mdp ctl pause`): scale 0 until resumed, whatever
+    /// the stores say.
+    Operator,
 }
 
 impl Cause {
@@ -92,6 +95,7 @@ impl Cause {
             Self::NoStore => "no_store",
             Self::Backlog => "backlog",
             Self::Nothing => "nothing",
+            Self::Operator => "operator",
         }
     }
 }

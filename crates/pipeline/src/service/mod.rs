@@ -29,6 +29,7 @@
 
 mod backlog;
 mod checkpoint;
+mod control;
 mod error;
 mod pipeline_service;
 mod publisher;
@@ -36,6 +37,7 @@ mod recorder;
 mod side;
 
 pub use checkpoint::CheckpointError;
+pub use control::PIPELINE_COMPONENT;
 pub use error::ServiceError;
 pub use pipeline_service::{PipelineService, PipelineServiceBuilder};
 pub use publisher::seal_bars;

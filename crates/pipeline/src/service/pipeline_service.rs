@@ -94,6 +94,7 @@ impl PipelineServiceBuilder {
             "pipeline service started"
         );
         Ok(PipelineService {
+            id: self.settings.feedback.consumer_name.clone(),
             batch_size: self.settings.source.batch_size,
             metrics: self.metrics,
             already,
@@ -110,8 +111,9 @@ impl PipelineServiceBuilder {
 /// [`PipelineService::stop`] winds it down.
 #[derive(Debug)]
 pub struct PipelineService {
-    side: PipelineSide,
-    publisher: Arc<BarPublisher>,
+    id: String,
+    pub(super) side: PipelineSide,
+    pub(super) publisher: Arc<BarPublisher>,
     backlog: JoinHandle<()>,
     stop: CancellationToken,
     batch_size: u32,
@@ -141,6 +143,12 @@ impl PipelineService {
     /// Bars of the source published so far, earlier runs included.
     pub fn published(&self) -> u64 {
         self.publisher.published()
+    }
+
+    /// The pipeline's id (`MDP_FB_CONSUMER_NAME`): its name in the orchestrator's topology
+    /// and in operators' commands.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// The provider the bars are produced for.

@@ -70,7 +70,10 @@ impl PipelineSide {
             FeedbackHandler::new(
                 &settings.feedback,
                 recorder.clone(),
-                Arc::new(PulseAdjustmentSink::new(pulse.clone())),
+                Arc::new(
+                    PulseAdjustmentSink::new(pulse.clone())
+                        .with_pipeline(settings.feedback.consumer_name.clone()),
+                ),
             )
             .with_metrics(metrics.clone()),
         );

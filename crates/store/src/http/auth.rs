@@ -9,8 +9,9 @@ use subtle::ConstantTimeEq;
 
 use crate::config::AdminToken;
 
-/// Whether `header` carries exactly `token` as a bearer credential.
-pub(super) fn authorized(header: Option<&HeaderValue>, token: &AdminToken) -> bool {
+/// Whether `header` carries exactly `token` as a bearer credential (compared in constant
+/// time).
+pub fn authorized(header: Option<&HeaderValue>, token: &AdminToken) -> bool {
     let Some(presented) = header.and_then(|v| v.to_str().ok()).and_then(|v| {
         v.strip_prefix("Bearer ")
             .or_else(|| v.strip_prefix("bearer "))
@@ -20,7 +21,9 @@ pub(super) fn authorized(header: Option<&HeaderValue>, token: &AdminToken) -> bo
     presented.as_bytes().ct_eq(token.expose().as_bytes()).into()
 }
 
-pub(super) async fn require_token(
+/// Middleware (`axum::middleware::from_fn_with_state(token, require_token)`): passes the
+/// request on when it carries the bearer `token`, answers 401 otherwise.
+pub async fn require_token(
     State(token): State<AdminToken>,
     request: Request,
     next: Next,

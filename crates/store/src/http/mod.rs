@@ -15,6 +15,7 @@ mod router;
 mod state;
 
 pub use admin::AdminActions;
+pub use auth::{authorized, require_token};
 pub use readiness::{ReadinessCheck, sink_readiness};
 pub use router::{probes, router};
 pub use state::{ComponentsFn, HttpState};

@@ -62,6 +62,14 @@ impl AdminActions for StoreAdmin {
             } else {
                 "reading was not paused".to_owned()
             }),
+            ControlAction::SetRate => ControlResult {
+                status: ControlStatus::Error,
+                detail: Some(
+                    "set_rate applies to pipelines: a store takes bars as fast as its sink \
+                     writes them"
+                        .to_owned(),
+                ),
+            },
             ControlAction::Reload => ControlResult {
                 status: ControlStatus::Error,
                 detail: Some(

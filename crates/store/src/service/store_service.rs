@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use core_contracts::{HealthComponent, HealthState};
+use core_contracts::{ControlAction, ControlResult, HealthComponent, HealthState, HealthStatus};
 use pulse::stream::{BARS, STORE_GROUP};
 use pulse::{CancellationToken, Pulse};
 use tokio::sync::mpsc;
@@ -24,7 +24,7 @@ use super::reader::{ReadCounts, Reader};
 use super::side::{StoreParts, StoreSide};
 use crate::config::StoreSettings;
 use crate::coordinator::{CoordinatorError, CoordinatorStats, Leftover, WriteCoordinator};
-use crate::http::{HttpState, sink_readiness};
+use crate::http::{AdminActions, HttpState, sink_readiness};
 use crate::sink::Sink;
 use crate::telemetry::{CoordinatorMetrics, ServiceMetrics};
 
@@ -291,6 +291,27 @@ impl StoreService {
     /// Takes bars from the bus again; false when it was not paused.
     pub fn resume(&self) -> bool {
         self.gate.resume()
+    }
+
+    /// Carries out an operator's `action` as `POST /admin/<action>` would: pause and resume
+    /// of intake; set_rate and reload are refused with the reason.
+    pub async fn control(&self, action: ControlAction) -> ControlResult {
+        StoreAdmin::new(Arc::clone(&self.gate), Arc::clone(&self.held))
+            .control(action)
+            .await
+    }
+
+    /// The store's status report: the coordinator's health (queue, level, circuit,
+    /// counters, sink) and the reader's (paused or not), as `service: "store"` of
+    /// `version`.
+    pub async fn status(&self, version: &str) -> HealthStatus {
+        let mut status = self.side.coordinator.health().await;
+        status.components.push(reader_component(&self.gate));
+        if self.gate.is_paused() && status.state == HealthState::Healthy {
+            status.state = HealthState::Degraded;
+        }
+        version.clone_into(&mut status.version);
+        status
     }
 
     /// What the service did so far.
