@@ -72,6 +72,7 @@ pub fn audit_envelope() -> AuditEnvelope {
         action: ControlAction::Pause,
         result: control_result(),
         ts: TS,
+        target: Some("all".into()),
     }
 }
 

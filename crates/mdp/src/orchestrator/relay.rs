@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use core_contracts::{
-    AuditEnvelope, Clock, ControlAction, ControlCommand, ControlReply, ControlResult,
+    AuditEnvelope, ControlAction, ControlCommand, ControlReply, ControlResult,
     ControlStatus, TARGET_ALL,
 };
 use pulse::Pulse;

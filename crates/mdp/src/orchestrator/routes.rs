@@ -16,7 +16,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use core_contracts::Clock;
 use futures::Stream;
 use pulse::{CancellationToken, Pulse};
 use serde_json::json;

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use core_contracts::Clock;
 use pulse::CancellationToken;
 use store::http::HttpState;
 use tokio::task::JoinSet;

@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use core_contracts::{Clock, ControlCommand, ControlReply, ControlResult, NodeRole};
+use core_contracts::{ControlCommand, ControlReply, ControlResult, NodeRole};
 use pulse::{CancellationToken, Pulse};
 use tokio::task::JoinHandle;
 

@@ -123,7 +123,8 @@ impl World {
             .env("PULSE_BLOCK_MS", "100")
             .env("MDS_COORDINATOR_CAPACITY", "1000")
             .env("MDS_COORDINATOR_BATCH_SIZE", "200")
-            .env("MDS_COORDINATOR_FLUSH_INTERVAL", "0.05");
+            .env("MDS_COORDINATOR_FLUSH_INTERVAL", "0.05")
+            .env("MDP_STATUS_EVERY_SEC", "0.3");
         cmd
     }
 

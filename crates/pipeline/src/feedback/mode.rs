@@ -62,8 +62,9 @@ pub fn adaptive_pressure(
 }
 
 /// The scale adaptive mode puts in force for `decision`: the levels' scale while the level
-/// is hard or no store is known (there is nothing to steer on), otherwise the law's, capped
-/// at the soft scale while some store is silent (as levels mode would have it).
+/// is hard or no store is known (there is nothing to steer on), 0 while an operator holds
+/// the pipeline, otherwise the law's, capped at the soft scale while some store is silent
+/// (as levels mode would have it).
 pub fn adaptive_scale(
     decision: &Decision,
     some_silent: bool,
@@ -71,6 +72,7 @@ pub fn adaptive_scale(
     law: f64,
 ) -> f64 {
     match decision.cause {
+        Cause::Operator => 0.0,
         _ if decision.level == BackpressureLevel::Hard => policy.scale_for(decision.level),
         Cause::NoStore | Cause::Nothing => policy.scale_for(decision.level),
         Cause::Store(_) | Cause::Backlog if some_silent => {

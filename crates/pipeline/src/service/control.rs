@@ -74,7 +74,7 @@ impl PipelineService {
         let paused = handler.held().await;
         let details = BTreeMap::from(
             [
-                ("id", self.id.clone()),
+                ("id", self.id().to_owned()),
                 ("provider", self.side.provider.clone()),
                 ("scale", scale.to_string()),
                 ("level", level.as_str().to_owned()),

@@ -12,7 +12,7 @@ use super::gate::ReadGate;
 use super::in_flight::InFlight;
 use crate::http::AdminActions;
 
-/// How long `pause` waits for the reader to park before answering.
+/// How long `pause` waits for the reader to park before answering, by default.
 const PARK_WAIT: Duration = Duration::from_secs(10);
 
 /// What `/admin/*` does in `mdp store`.
@@ -20,17 +20,28 @@ const PARK_WAIT: Duration = Duration::from_secs(10);
 pub(super) struct StoreAdmin {
     gate: Arc<ReadGate>,
     held: Arc<InFlight>,
+    park_wait: Duration,
 }
 
 impl StoreAdmin {
     /// Actions on the reader behind `gate`, reporting the entries still `held`.
     pub(super) fn new(gate: Arc<ReadGate>, held: Arc<InFlight>) -> Self {
-        Self { gate, held }
+        Self {
+            gate,
+            held,
+            park_wait: PARK_WAIT,
+        }
+    }
+
+    /// `pause` answers after at most `wait` for the reader to park.
+    pub(super) fn parking_within(mut self, wait: Duration) -> Self {
+        self.park_wait = wait;
+        self
     }
 
     async fn pause(&self) -> ControlResult {
         let newly = self.gate.pause();
-        let parked = self.gate.parked_within(PARK_WAIT).await;
+        let parked = self.gate.parked_within(self.park_wait).await;
         let state = if !parked {
             "pause requested; the reader is still handing its last bars to the queue"
         } else if newly {

@@ -293,10 +293,13 @@ impl StoreService {
         self.gate.resume()
     }
 
-    /// Carries out an operator's `action` as `POST /admin/<action>` would: pause and resume
-    /// of intake; set_rate and reload are refused with the reason.
+    /// Carries out an operator's `action` as `POST /admin/<action>` would (pause and resume
+    /// of intake; set_rate and reload are refused with the reason), except that a pause
+    /// answers after at most a second: whether the reader has parked by then is in the
+    /// answer, and it parks as soon as the bars in its hand are queued.
     pub async fn control(&self, action: ControlAction) -> ControlResult {
         StoreAdmin::new(Arc::clone(&self.gate), Arc::clone(&self.held))
+            .parking_within(Duration::from_secs(1))
             .control(action)
             .await
     }
