@@ -11,6 +11,7 @@ pub mod bad_rows;
 pub mod error_line;
 mod http;
 pub mod logging;
+mod paint;
 pub mod run;
 pub mod services;
 mod shutdown;

@@ -85,6 +85,7 @@ async fn dispatch(command: Command, grace: Duration) -> anyhow::Result<ExitCode>
         Command::ReplayDeadLetters(args) => tools::replay_dead_letters(args)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Top(args) => tools::run_top(args).await.map(|()| ExitCode::SUCCESS),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mdp", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

@@ -1,8 +1,10 @@
-//! Operator tools: `mdp pulse tail|dlq|stats` and `mdp replay-dead-letters`.
+//! Operator tools: `mdp pulse tail|dlq|stats`, `mdp replay-dead-letters` and `mdp top`.
 
 mod pulse_cmd;
 mod replay;
 mod tail;
+mod top;
 
 pub use pulse_cmd::run_pulse;
 pub use replay::replay_dead_letters;
+pub use top::run_top;
