@@ -12,6 +12,7 @@ pub mod error_line;
 mod http;
 pub mod logging;
 pub mod orchestrator;
+mod paint;
 pub mod run;
 pub mod services;
 mod shutdown;

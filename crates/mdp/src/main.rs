@@ -98,7 +98,7 @@ async fn dispatch(command: Command, grace: Duration) -> anyhow::Result<ExitCode>
         } else {
             ExitCode::FAILURE
         }),
-        Command::Top(_) => anyhow::bail!("TEMPORARY until the top branch merges"),
+        Command::Top(args) => tools::run_top(args).await.map(|()| ExitCode::SUCCESS),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mdp", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

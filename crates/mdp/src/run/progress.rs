@@ -19,9 +19,9 @@ use tokio::time::Instant;
 use super::DepthHistogram;
 use super::demo::Shape;
 use super::levels::LiveEpisodes;
-use super::paint::{self, Painter};
 use super::summary::{plural, scale_times};
 use super::view::{self, HEIGHT, Reading, View};
+use crate::paint::{self, Painter};
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 /// Ticks between two readings of the terminal view (a quarter second).
@@ -32,6 +32,18 @@ const LOG_EVERY: u32 = 40;
 const RATE_SMOOTHING_SECS: f64 = 2.0;
 /// Scales shown on the progress line.
 const SHOWN_SCALES: usize = 3;
+/// Widest view drawn, in columns.
+const MAX_WIDTH: u16 = 110;
+/// Narrowest view drawn, in columns.
+const MIN_WIDTH: u16 = 40;
+
+/// The columns to draw on the terminal behind stderr: its width less one (a full last
+/// column makes some terminals wrap), within [`MIN_WIDTH`, `MAX_WIDTH`].
+fn width() -> u16 {
+    terminal_size::terminal_size_of(std::io::stderr())
+        .map_or(80, |(w, _)| w.0.saturating_sub(1))
+        .clamp(MIN_WIDTH, MAX_WIDTH)
+}
 
 /// A rate smoothed exponentially over `tau` seconds: readings of a count at arbitrary
 /// times (the caller's clock) give a figure that does not swing between 0 and the burst
@@ -179,15 +191,14 @@ struct Screen {
 
 impl Screen {
     fn new(capacity: usize) -> Self {
-        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Self {
             view: View::new(capacity),
-            painter: Painter::new(std::io::stderr(), color),
+            painter: Painter::new(std::io::stderr(), paint::color_wanted()),
         }
     }
 
     fn draw(&mut self) {
-        let mut buf = Buffer::empty(Rect::new(0, 0, paint::width(), HEIGHT));
+        let mut buf = Buffer::empty(Rect::new(0, 0, width(), HEIGHT));
         view::draw(&self.view, buf.area, &mut buf);
         if let Err(error) = self.painter.paint(&buf) {
             tracing::debug!(%error, "cannot draw the progress view");

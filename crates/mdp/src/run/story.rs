@@ -10,7 +10,7 @@ use super::summary::plural;
 const WIDTH: usize = 96;
 
 /// `412 000`: `n` with its thousands apart.
-pub(super) fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

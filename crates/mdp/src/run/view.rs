@@ -4,7 +4,7 @@
 //! first line when it runs.
 //!
 //! [`draw`] is pure: it renders a [`View`] and a [`Reading`] into a ratatui buffer, which
-//! [`super::paint`] writes to the terminal.
+//! [`crate::paint`] writes to the terminal.
 
 use std::collections::VecDeque;
 
@@ -92,7 +92,7 @@ impl View {
 }
 
 /// The colour of a level.
-pub(super) fn level_color(level: BackpressureLevel) -> Color {
+pub(crate) fn level_color(level: BackpressureLevel) -> Color {
     match level {
         BackpressureLevel::Ok => Color::Green,
         BackpressureLevel::Soft => Color::Yellow,

@@ -1,7 +1,8 @@
 //! Writes a ratatui buffer to a terminal below the cursor and redraws it in place: each frame
 //! moves the cursor up over the last one and rewrites its lines, so the view stays in the
 //! scrollback-free bottom of the screen without taking the whole screen. Colours are ANSI
-//! escapes, left out when `NO_COLOR` is set.
+//! escapes, left out when `NO_COLOR` is set ([`color_wanted`]). Shared by the views of
+//! `mdp run` and `mdp top`.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -9,22 +10,14 @@ use std::io::{self, Write};
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
-/// Widest view drawn, in columns.
-const MAX_WIDTH: u16 = 110;
-/// Narrowest view drawn, in columns.
-const MIN_WIDTH: u16 = 40;
-
-/// The columns to draw on the terminal behind stderr: its width less one (a full last
-/// column makes some terminals wrap), within [`MIN_WIDTH`, `MAX_WIDTH`].
-pub(super) fn width() -> u16 {
-    terminal_size::terminal_size_of(std::io::stderr())
-        .map_or(80, |(w, _)| w.0.saturating_sub(1))
-        .clamp(MIN_WIDTH, MAX_WIDTH)
+/// Whether colours are wanted: `NO_COLOR` is unset or empty.
+pub(crate) fn color_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Draws frames on `out`, each over the one before.
 #[derive(Debug)]
-pub(super) struct Painter<W: Write> {
+pub(crate) struct Painter<W: Write> {
     out: W,
     drawn: u16,
     color: bool,
@@ -32,7 +25,7 @@ pub(super) struct Painter<W: Write> {
 
 impl<W: Write> Painter<W> {
     /// A painter on `out`, in colour when `color` is set.
-    pub(super) fn new(out: W, color: bool) -> Self {
+    pub(crate) fn new(out: W, color: bool) -> Self {
         Self {
             out,
             drawn: 0,
@@ -41,8 +34,8 @@ impl<W: Write> Painter<W> {
     }
 
     /// Writes `buf`, over the frame before if there was one; the cursor is left on the line
-    /// below it.
-    pub(super) fn paint(&mut self, buf: &Buffer) -> io::Result<()> {
+    /// below it. What a taller frame before left below this one is cleared.
+    pub(crate) fn paint(&mut self, buf: &Buffer) -> io::Result<()> {
         let mut text = String::new();
         if self.drawn > 0 {
             let _ = write!(text, "\x1b[{}A", self.drawn);
@@ -52,6 +45,9 @@ impl<W: Write> Painter<W> {
             text.push_str(&row(buf, y, self.color));
             text.push('\n');
         }
+        if buf.area.height < self.drawn {
+            text.push_str("\x1b[J");
+        }
         self.drawn = buf.area.height;
         self.out.write_all(text.as_bytes())?;
         self.out.flush()
@@ -59,13 +55,13 @@ impl<W: Write> Painter<W> {
 
     /// What was written so far.
     #[cfg(test)]
-    pub(super) fn into_inner(self) -> W {
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 }
 
 /// Row `y` of `buf` as text with ANSI colours, without trailing blanks.
-pub(super) fn row(buf: &Buffer, y: u16, color: bool) -> String {
+pub(crate) fn row(buf: &Buffer, y: u16, color: bool) -> String {
     let mut cells: Vec<(&str, Option<String>)> = (0..buf.area.width)
         .map(|x| {
             let cell = &buf[(buf.area.x + x, buf.area.y + y)];
@@ -96,7 +92,8 @@ pub(super) fn row(buf: &Buffer, y: u16, color: bool) -> String {
     out
 }
 
-/// The SGR parameters of a foreground colour and the bold modifier, `None` for plain text.
+/// The SGR parameters of a foreground colour and the bold and dim modifiers, `None` for plain
+/// text.
 fn sgr(fg: Color, modifier: Modifier) -> Option<String> {
     let color = match fg {
         Color::Red => Some("31".to_owned()),
@@ -111,13 +108,15 @@ fn sgr(fg: Color, modifier: Modifier) -> Option<String> {
         Color::Rgb(r, g, b) => Some(format!("38;2;{r};{g};{b}")),
         _ => None,
     };
-    let bold = modifier.contains(Modifier::BOLD).then(|| "1".to_owned());
-    match (bold, color) {
-        (None, None) => None,
-        (Some(b), None) => Some(b),
-        (None, Some(c)) => Some(c),
-        (Some(b), Some(c)) => Some(format!("{b};{c}")),
-    }
+    let codes: Vec<String> = [
+        modifier.contains(Modifier::BOLD).then(|| "1".to_owned()),
+        modifier.contains(Modifier::DIM).then(|| "2".to_owned()),
+        color,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!codes.is_empty()).then(|| codes.join(";"))
 }
 
 #[cfg(test)]
@@ -156,5 +155,24 @@ mod tests {
         let out = String::from_utf8(painter.into_inner()).expect("utf-8");
         let frame = "\r\x1b[2Klevel HARD\n\r\x1b[2Kqueue\n";
         assert_eq!(out, format!("{frame}\x1b[2A{frame}"));
+    }
+
+    #[test]
+    fn a_shorter_frame_clears_what_the_taller_one_left() {
+        let mut painter = Painter::new(Vec::new(), false);
+        painter.paint(&buffer()).expect("paint");
+        let mut short = Buffer::empty(Rect::new(0, 0, 12, 1));
+        short.set_string(0, 0, "gone", Style::default());
+        painter.paint(&short).expect("paint");
+        let out = String::from_utf8(painter.into_inner()).expect("utf-8");
+        assert!(out.ends_with("\x1b[2A\r\x1b[2Kgone\n\x1b[J"), "{out:?}");
+    }
+
+    #[test]
+    fn dim_text_has_its_own_code() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 4, 1));
+        let dim = Style::default().fg(Color::Red).add_modifier(Modifier::DIM);
+        buf.set_string(0, 0, "old", dim);
+        assert_eq!(row(&buf, 0, true), "\x1b[2;31mold\x1b[0m");
     }
 }
