@@ -212,6 +212,9 @@ impl PipelineService {
                 "pipeline shutdown took longer than the grace period"
             );
         }
+        if let Err(error) = self.publisher.save_final().await {
+            tracing::error!(%error, "cannot write the last checkpoint");
+        }
         self.publisher.published()
     }
 }

@@ -11,7 +11,7 @@ use core_contracts::retry::{RetryPolicy, retry};
 use core_contracts::{Bar, BoxError, TokioClock, WireEvent};
 use pulse::{CancellationToken, Pulse};
 
-use super::checkpoint::Checkpoint;
+use super::checkpoint::{Checkpoint, CheckpointError};
 use crate::telemetry::PublishMetrics;
 use crate::{BarSubmitter, FeedbackHandler};
 
@@ -62,6 +62,12 @@ impl BarPublisher {
         self.published.load(Ordering::Relaxed)
     }
 
+    /// Writes the count published so far to the checkpoint: at stop, after a batch whose
+    /// own save may have been cut short.
+    pub(super) async fn save_final(&self) -> Result<(), CheckpointError> {
+        self.checkpoint.save(self.published()).await
+    }
+
     fn seal(&self, bars: &[Bar]) -> Result<Vec<WireEvent<Bar>>, BoxError> {
         seal_bars(&self.pulse, bars)
     }
@@ -108,15 +114,17 @@ impl BarSubmitter for BarPublisher {
                 "bar publish works again"
             );
         }
+        // Counted before anything else is awaited: a stop that drops this future from
+        // here on still knows these bars are out (`save_final`).
         let n = bars.len() as u64;
+        let published = self.published.fetch_add(n, Ordering::Relaxed) + n;
         self.metrics.published.inc_by(n);
+        self.checkpoint.save(published).await?;
         if let Some(handler) = &self.admission
             && let Err(error) = handler.published(n).await
         {
             tracing::warn!(%error, "backlog pressure not applied yet");
         }
-        let published = self.published.fetch_add(n, Ordering::Relaxed) + n;
-        self.checkpoint.save(published).await?;
         Ok(())
     }
 }
