@@ -3,10 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
-use core_contracts::{
-    AuditEnvelope, BackpressureLevel, Bar, ControlAction, ControlResult, ControlStatus,
-    FeedbackEvent, HealthComponent, HealthState, HealthStatus, Probe, ProbeType, RateAdjustment,
-};
+use core_contracts::{AuditEnvelope, BackpressureLevel, Bar, ClusterTopology, ControlAction, ControlCommand, ControlReply, ControlResult, ControlStatus, FeedbackEvent, HealthComponent, HealthState, HealthStatus, NodeRole, Probe, ProbeType, RateAdjustment};
 use rust_decimal::Decimal;
 
 /// A fixed event time: 2024-10-18T06:56:07.123Z.
@@ -93,4 +90,40 @@ pub fn bar() -> Bar {
         volume: Decimal::new(12_000, 0),
         delayed: false,
     }
+}
+
+/// An operator raising every pipeline's base rate.
+pub fn control_command() -> ControlCommand {
+    ControlCommand {
+        id: "5b9e6c1e-0d7e-4c55-9d0f-3f1a4e2b7c10".into(),
+        action: ControlAction::SetRate,
+        target: "all".into(),
+        value: Some(2500.0),
+        actor: "ops@example.invalid".into(),
+        role: "admin".into(),
+        ts: TS,
+    }
+}
+
+/// A pipeline's answer to [`control_command`].
+pub fn control_reply() -> ControlReply {
+    ControlReply {
+        command_id: control_command().id,
+        member: "pipeline-1".into(),
+        role: NodeRole::Pipeline,
+        action: ControlAction::SetRate,
+        result: ControlResult {
+            status: ControlStatus::Ok,
+            detail: Some("base rate 2500 bars/s (was 2000)".into()),
+        },
+        ts: TS,
+    }
+}
+
+/// Two stores (one hard) and two pipelines (one stale), as `mdp orchestrator` reports them.
+pub fn cluster_topology() -> ClusterTopology {
+    core_contracts::decode(include_str!(
+        "../../crates/mdp/tests/fixtures/topology.json"
+    ))
+    .expect("the recorded topology decodes")
 }

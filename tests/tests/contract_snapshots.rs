@@ -15,6 +15,9 @@ fn dto_json_is_pinned() {
     assert_json_snapshot!("control_result", canonical::control_result());
     assert_json_snapshot!("audit_envelope", canonical::audit_envelope());
     assert_json_snapshot!("bar", canonical::bar());
+    assert_json_snapshot!("control_command", canonical::control_command());
+    assert_json_snapshot!("control_reply", canonical::control_reply());
+    assert_json_snapshot!("cluster_topology", canonical::cluster_topology());
 }
 
 fn sealed<T: Contract>(payload: &T, track: Track) -> WireEvent<T> {
@@ -30,6 +33,7 @@ fn envelopes_are_pinned_per_track() {
             assert_json_snapshot!("feedback_envelope", sealed(&canonical::feedback_event(), track).into_envelope("1729234567123-0"));
             assert_json_snapshot!("rate_adjustment_envelope", sealed(&canonical::rate_adjustment(), track).into_envelope("1729234567123-1"));
             assert_json_snapshot!("bar_envelope", sealed(&canonical::bar(), track).into_envelope("1729234567123-2"));
+            assert_json_snapshot!("cluster_topology_envelope", sealed(&canonical::cluster_topology(), track).into_envelope("1729234567123-3"));
         });
     }
 }

@@ -11,6 +11,7 @@ use core_contracts::{
     RateAdjustment, Region, StoreView,
 };
 use pipeline::service::PIPELINE_COMPONENT;
+use store::coordinator::REASON_HEARTBEAT;
 
 use super::health::{
     PipelineFacts, StoreFacts, Windows, pipeline_health, state_name, store_health,
@@ -87,8 +88,12 @@ impl Topology {
         store.level = Some(event.level);
         store.queue_size = event.queue_size;
         store.capacity = event.capacity;
-        if event.reason.is_some() || event.level == BackpressureLevel::Ok {
-            store.level_reason.clone_from(&event.reason);
+        // a heartbeat (reason `heartbeat`) repeats the level: the reason it went there stays;
+        // at ok none is shown
+        match event.reason.as_deref() {
+            _ if event.level == BackpressureLevel::Ok => store.level_reason = None,
+            None | Some(REASON_HEARTBEAT) => {}
+            Some(reason) => store.level_reason = Some(reason.to_owned()),
         }
     }
 
@@ -491,13 +496,16 @@ mod tests {
         let mut event = FeedbackEvent::new("s-2", 96, 100, Hard, T0 + 1.0).expect("event");
         event.reason = Some("queue_high".into());
         topology.feedback(&event, false, T0 + 1.0);
+        let mut beat = FeedbackEvent::new("s-2", 97, 100, Hard, T0 + 1.2).expect("event");
+        beat.reason = Some(REASON_HEARTBEAT.into());
+        topology.feedback(&beat, false, T0 + 1.2);
         let snapshot = topology.snapshot(T0 + 1.5);
         let s2 = &snapshot.stores[1];
         assert_eq!((s2.level, s2.health), (Hard, HealthState::Unhealthy));
-        assert_eq!(s2.reason, "hard: queue 96% full (queue_high)");
+        assert_eq!(s2.reason, "hard: queue 97% full (queue_high)");
         assert_eq!(
             snapshot.reason.as_deref(),
-            Some("store s-2: hard: queue 96% full (queue_high)")
+            Some("store s-2: hard: queue 97% full (queue_high)")
         );
         // back to ok: the reason of the hard episode goes with it
         let event = FeedbackEvent::new("s-2", 5, 100, Ok, T0 + 2.0).expect("event");
