@@ -4,8 +4,8 @@ FeedbackPublisherService), never a re-implementation of their rules.
 
 Commands (Redis settings from REDIS_URL and MD_NAMESPACE, as the libraries read them):
 
-  hash     stdin: one JSON object per line, {"model": "feedback" | "rate" | "probe",
-           "payload": {...}};
+  hash     stdin: one JSON object per line, {"model": "feedback" | "rate" | "probe" |
+           "topology" | "audit", "payload": {...}};
            stdout: one line each, {"dump": model_dump_json(), "wire": JsonCodec.encode(...)}
            or {"error": "..."} when the model rejects the payload.
   steer    --mode core | store: publishes feedback for one coordinator every 0.2 s at the
@@ -31,7 +31,9 @@ from pydantic import BaseModel
 
 from market_data_core.events.codecs.json_codec import JsonCodec
 from market_data_core.events.factory import create_event_bus
+from market_data_core.federation.status import ClusterTopology
 from market_data_core.telemetry import BackpressureLevel, FeedbackEvent, RateAdjustment
+from market_data_core.telemetry.control import AuditEnvelope
 
 class Probe(BaseModel):
     """Any string and any float the core's models could carry, signs included."""
@@ -45,6 +47,8 @@ MODELS = {
     "feedback": ("telemetry.FeedbackEvent", FeedbackEvent),
     "rate": ("telemetry.RateAdjustment", RateAdjustment),
     "probe": ("interop.Probe", Probe),
+    "topology": ("telemetry.ClusterTopology", ClusterTopology),
+    "audit": ("control.AuditEnvelope", AuditEnvelope),
 }
 
 
