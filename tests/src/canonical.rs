@@ -3,7 +3,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
-use core_contracts::{AuditEnvelope, BackpressureLevel, Bar, ClusterTopology, ControlAction, ControlCommand, ControlReply, ControlResult, ControlStatus, FeedbackEvent, HealthComponent, HealthState, HealthStatus, NodeRole, Probe, ProbeType, RateAdjustment};
+use core_contracts::{
+    AuditEnvelope, BackpressureLevel, Bar, ClusterTopology, ControlAction, ControlCommand,
+    ControlReply, ControlResult, ControlStatus, FeedbackEvent, HealthComponent, HealthState,
+    HealthStatus, NodeRole, Probe, ProbeType, RateAdjustment,
+};
 use rust_decimal::Decimal;
 
 /// A fixed event time: 2024-10-18T06:56:07.123Z.

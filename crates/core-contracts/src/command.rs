@@ -215,7 +215,11 @@ mod tests {
     #[test]
     fn a_value_only_for_set_rate_and_then_a_positive_one() {
         assert!(command(ControlAction::Pause, None).validate().is_ok());
-        assert!(command(ControlAction::SetRate, Some(10.0)).validate().is_ok());
+        assert!(
+            command(ControlAction::SetRate, Some(10.0))
+                .validate()
+                .is_ok()
+        );
         for bad in [
             command(ControlAction::Pause, Some(1.0)),
             command(ControlAction::SetRate, None),
@@ -229,10 +233,15 @@ mod tests {
 
     #[test]
     fn decoding_checks_the_rules() {
-        let bad = r#"{"id":"c","action":"set_rate","target":"all","actor":"a","role":"admin","ts":1}"#;
+        let bad =
+            r#"{"id":"c","action":"set_rate","target":"all","actor":"a","role":"admin","ts":1}"#;
         let error = serde_json::from_str::<ControlCommand>(bad).expect_err("no value");
-        assert!(error.to_string().contains("set_rate needs a rate"), "{error}");
-        let good = r#"{"id":"c","action":"pause","target":"p-1","actor":"a","role":"admin","ts":1}"#;
+        assert!(
+            error.to_string().contains("set_rate needs a rate"),
+            "{error}"
+        );
+        let good =
+            r#"{"id":"c","action":"pause","target":"p-1","actor":"a","role":"admin","ts":1}"#;
         let command: ControlCommand = serde_json::from_str(good).expect("valid");
         assert!(command.aims_at("p-1") && !command.aims_at("p-2"));
     }

@@ -36,9 +36,9 @@ pub mod pydantic_json;
 mod rate;
 pub mod retry;
 pub mod schema;
-mod topology;
 #[cfg(feature = "tokio")]
 mod tokio_clock;
+mod topology;
 mod track;
 mod traits;
 mod validate;
@@ -55,11 +55,11 @@ pub use hash::{hash_matches, payload_hash, sha256_hex};
 pub use health::{HealthComponent, HealthState, HealthStatus, Probe, ProbeType};
 pub use level::BackpressureLevel;
 pub use rate::RateAdjustment;
+#[cfg(feature = "tokio")]
+pub use tokio_clock::TokioClock;
 pub use topology::{
     BarsView, ClusterId, ClusterTopology, NodeId, NodeRole, NodeStatus, PipelineView, Presence,
     Region, StoreView,
 };
-#[cfg(feature = "tokio")]
-pub use tokio_clock::TokioClock;
 pub use track::{Contract, Track};
 pub use traits::{BoxError, FeedbackPublisher, RateController};

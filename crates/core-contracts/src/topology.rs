@@ -12,7 +12,9 @@ use crate::validate::{finite_non_negative, non_empty, validated_deserialize};
 use crate::{BackpressureLevel, Contract, ContractError, HealthState, HealthStatus, Track};
 
 /// The kind of a member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeRole {
     /// The control plane (`mdp orchestrator`).

@@ -32,7 +32,10 @@ fn python(peer: &PythonPeer, requests: &[Value]) -> Vec<Value> {
         .lines()
         .map(|line| serde_json::from_str(&line.expect("reads")).expect("a JSON answer"))
         .collect();
-    assert!(child.wait().expect("python ends").success(), "python failed");
+    assert!(
+        child.wait().expect("python ends").success(),
+        "python failed"
+    );
     answers
 }
 
@@ -73,7 +76,10 @@ fn the_python_originals_read_the_orchestrators_topology_and_audits() {
     let recorded: ClusterTopology =
         decode(include_str!("../../mdp/tests/fixtures/topology.json")).expect("decodes");
     let v1 = recorded.for_track(Track::V1);
-    assert!(v1.stores.is_empty() && v1.health.is_none(), "v1 is the Python shape");
+    assert!(
+        v1.stores.is_empty() && v1.health.is_none(),
+        "v1 is the Python shape"
+    );
     let with_target = audit(ControlAction::Pause, Some("all"));
     let requests = [
         json!({"model": "topology", "payload": v1}),

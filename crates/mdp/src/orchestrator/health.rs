@@ -113,10 +113,7 @@ pub(crate) fn store_health(facts: &StoreFacts<'_>, windows: &Windows) -> (Health
         BackpressureLevel::Hard => (HealthState::Unhealthy, format!("hard: {fill}{why}")),
         _ if breaker_open => (
             HealthState::Unhealthy,
-            format!(
-                "the sink's breaker is {}",
-                facts.breaker.unwrap_or("open")
-            ),
+            format!("the sink's breaker is {}", facts.breaker.unwrap_or("open")),
         ),
         BackpressureLevel::Soft => (HealthState::Degraded, format!("soft: {fill}{why}")),
         BackpressureLevel::Ok if facts.paused => (
@@ -191,12 +188,14 @@ pub(crate) fn system_health<'a>(
     members: impl IntoIterator<Item = (&'a str, HealthState, &'a str)>,
     live_stores: usize,
 ) -> (HealthState, String) {
-    let worst = members
-        .into_iter()
-        .fold(None::<(&str, HealthState, &str)>, |worst, member| match worst {
-            Some(w) if rank(w.1) >= rank(member.1) => Some(w),
-            _ => Some(member),
-        });
+    let worst =
+        members.into_iter().fold(
+            None::<(&str, HealthState, &str)>,
+            |worst, member| match worst {
+                Some(w) if rank(w.1) >= rank(member.1) => Some(w),
+                _ => Some(member),
+            },
+        );
     match worst {
         _ if live_stores == 0 => (
             HealthState::Unhealthy,
@@ -299,7 +298,11 @@ mod tests {
             ),
         ];
         for (facts, state, reason) in table {
-            assert_eq!(store_health(&facts, &w), (state, reason.to_owned()), "{facts:?}");
+            assert_eq!(
+                store_health(&facts, &w),
+                (state, reason.to_owned()),
+                "{facts:?}"
+            );
         }
     }
 
@@ -313,13 +316,20 @@ mod tests {
         };
         assert_eq!(
             pipeline_health(&slowed, &w),
-            (HealthState::Degraded, "slowed to 50% (soft, store)".to_owned())
+            (
+                HealthState::Degraded,
+                "slowed to 50% (soft, store)".to_owned()
+            )
         );
         let paused = PipelineFacts {
             paused: true,
             ..pipeline(0.0)
         };
-        assert!(pipeline_health(&paused, &w).1.starts_with("paused by an operator"));
+        assert!(
+            pipeline_health(&paused, &w)
+                .1
+                .starts_with("paused by an operator")
+        );
     }
 
     #[test]

@@ -66,22 +66,30 @@ impl History {
     pub(crate) fn record(&mut self, topology: &ClusterTopology) {
         let Some(ts) = topology.ts else { return };
         for store in &topology.stores {
-            self.push(&store.id, "store", Sample {
-                ts,
-                utilization: Some(store.utilization),
-                scale: None,
-                bars_per_sec: None,
-                backlog: None,
-            });
+            self.push(
+                &store.id,
+                "store",
+                Sample {
+                    ts,
+                    utilization: Some(store.utilization),
+                    scale: None,
+                    bars_per_sec: None,
+                    backlog: None,
+                },
+            );
         }
         for pipeline in &topology.pipelines {
-            self.push(&pipeline.id, "pipeline", Sample {
-                ts,
-                utilization: None,
-                scale: Some(pipeline.scale),
-                bars_per_sec: Some(pipeline.bars_per_sec),
-                backlog: Some(pipeline.backlog),
-            });
+            self.push(
+                &pipeline.id,
+                "pipeline",
+                Sample {
+                    ts,
+                    utilization: None,
+                    scale: Some(pipeline.scale),
+                    bars_per_sec: Some(pipeline.bars_per_sec),
+                    backlog: Some(pipeline.backlog),
+                },
+            );
         }
         let oldest = ts - self.window;
         self.members.retain(|_, series| {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use core_contracts::{
-    AuditEnvelope, ControlAction, ControlCommand, ControlReply, ControlResult,
-    ControlStatus, TARGET_ALL,
+    AuditEnvelope, ControlAction, ControlCommand, ControlReply, ControlResult, ControlStatus,
+    TARGET_ALL,
 };
 use pulse::Pulse;
 use pulse::stream::{CONTROL_ACTIONS, CONTROL_AUDIT};
@@ -283,28 +283,46 @@ mod tests {
     #[test]
     fn requests_become_valid_commands_or_clear_refusals() {
         let command = command_of(&request(ControlAction::Pause, None), 5.0).expect("valid");
-        assert_eq!((command.target.as_str(), command.actor.as_str()), ("all", "operator"));
+        assert_eq!(
+            (command.target.as_str(), command.actor.as_str()),
+            ("all", "operator")
+        );
         assert_eq!(command.role, ADMIN_ROLE);
         let error = command_of(&request(ControlAction::SetRate, None), 5.0).expect_err("no rate");
-        assert!(error.to_string().contains("set_rate needs a rate"), "{error}");
+        assert!(
+            error.to_string().contains("set_rate needs a rate"),
+            "{error}"
+        );
         let error = command_of(&request(ControlAction::Reload, None), 5.0).expect_err("reload");
-        assert!(error.to_string().contains("reload is not relayed"), "{error}");
+        assert!(
+            error.to_string().contains("reload is not relayed"),
+            "{error}"
+        );
         let error =
             command_of(&request(ControlAction::Resume, Some(3.0)), 5.0).expect_err("a value");
-        assert!(error.to_string().contains("resume takes no value"), "{error}");
+        assert!(
+            error.to_string().contains("resume takes no value"),
+            "{error}"
+        );
     }
 
     #[test]
     fn the_outcome_is_ok_only_when_everyone_concerned_said_ok() {
         let all_ok = summary(
-            &[reply("p-1", ControlStatus::Ok), reply("p-2", ControlStatus::Ok)],
+            &[
+                reply("p-1", ControlStatus::Ok),
+                reply("p-2", ControlStatus::Ok),
+            ],
             &[],
             2,
         );
         assert_eq!(all_ok.status, ControlStatus::Ok);
         assert_eq!(all_ok.detail.as_deref(), Some("2 of 2 members answered ok"));
         let partial = summary(
-            &[reply("p-1", ControlStatus::Ok), reply("s-1", ControlStatus::Error)],
+            &[
+                reply("p-1", ControlStatus::Ok),
+                reply("s-1", ControlStatus::Error),
+            ],
             &["p-2".to_owned()],
             3,
         );

@@ -44,10 +44,22 @@ pub(crate) struct Api {
 /// The router: the page, the API and the probes of `probe_state`.
 pub(crate) fn router(api: Api, probe_state: HttpState) -> Router {
     let page = Router::new()
-        .route("/", get(|| async { file("text/html; charset=utf-8", INDEX) }))
-        .route("/app.js", get(|| async { file("text/javascript; charset=utf-8", APP) }))
-        .route("/chart.js", get(|| async { file("text/javascript; charset=utf-8", CHART) }))
-        .route("/style.css", get(|| async { file("text/css; charset=utf-8", STYLE) }));
+        .route(
+            "/",
+            get(|| async { file("text/html; charset=utf-8", INDEX) }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { file("text/javascript; charset=utf-8", APP) }),
+        )
+        .route(
+            "/chart.js",
+            get(|| async { file("text/javascript; charset=utf-8", CHART) }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { file("text/css; charset=utf-8", STYLE) }),
+        );
     let api = Router::new()
         .route("/api/topology", get(topology))
         .route("/api/history", get(history))

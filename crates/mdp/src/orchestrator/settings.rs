@@ -82,7 +82,10 @@ mod tests {
             ("ADMIN_TOKEN", "s3cret"),
         ]))
         .expect("valid");
-        assert_eq!((settings.windows.stale_after, settings.windows.gone_after), (1.0, 4.0));
+        assert_eq!(
+            (settings.windows.stale_after, settings.windows.gone_after),
+            (1.0, 4.0)
+        );
         assert!(settings.token.is_some());
     }
 

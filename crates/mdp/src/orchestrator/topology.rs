@@ -14,8 +14,7 @@ use pipeline::service::PIPELINE_COMPONENT;
 use store::coordinator::REASON_HEARTBEAT;
 
 use super::health::{
-    PipelineFacts, StoreFacts, Windows, pipeline_health, state_name, store_health,
-    system_health,
+    PipelineFacts, StoreFacts, Windows, pipeline_health, state_name, store_health, system_health,
 };
 
 /// A store as last heard of.
@@ -195,9 +194,8 @@ impl Topology {
 
     /// The live members, with their kind.
     pub(crate) fn live(&self, now: f64) -> Vec<(NodeRole, String)> {
-        let live = |heard: f64, left: bool| {
-            self.windows.presence(now - heard, left) == Presence::Live
-        };
+        let live =
+            |heard: f64, left: bool| self.windows.presence(now - heard, left) == Presence::Live;
         self.stores
             .iter()
             .filter(|(_, s)| live(s.heard, s.left))
@@ -216,7 +214,8 @@ impl Topology {
     pub(crate) fn snapshot(&mut self, now: f64) -> ClusterTopology {
         let windows = self.windows;
         self.stores.retain(|_, s| !windows.forgotten(now - s.heard));
-        self.pipelines.retain(|_, p| !windows.forgotten(now - p.heard));
+        self.pipelines
+            .retain(|_, p| !windows.forgotten(now - p.heard));
         let stores: Vec<StoreView> = self
             .stores
             .iter()
@@ -230,14 +229,31 @@ impl Topology {
         let mut nodes = Vec::new();
         let mut components = Vec::new();
         for s in &stores {
-            nodes.push(node(&s.id, NodeRole::Store, s.health, &s.version, s.last_seen_ts));
+            nodes.push(node(
+                &s.id,
+                NodeRole::Store,
+                s.health,
+                &s.version,
+                s.last_seen_ts,
+            ));
             components.push(component("store", &s.id, s.health, s.presence, &s.reason));
         }
         for p in &pipelines {
-            nodes.push(node(&p.id, NodeRole::Pipeline, p.health, &p.version, p.last_seen_ts));
-            components.push(component("pipeline", &p.id, p.health, p.presence, &p.reason));
+            nodes.push(node(
+                &p.id,
+                NodeRole::Pipeline,
+                p.health,
+                &p.version,
+                p.last_seen_ts,
+            ));
+            components.push(component(
+                "pipeline", &p.id, p.health, p.presence, &p.reason,
+            ));
         }
-        let live_stores = stores.iter().filter(|s| s.presence == Presence::Live).count();
+        let live_stores = stores
+            .iter()
+            .filter(|s| s.presence == Presence::Live)
+            .count();
         let named: Vec<(String, HealthState, String)> = stores
             .iter()
             .map(|s| (format!("store {}", s.id), s.health, s.reason.clone()))
@@ -402,8 +418,8 @@ fn parse_level(text: &str) -> Option<BackpressureLevel> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core_contracts::FeedbackEvent;
     use BackpressureLevel::{Hard, Ok};
+    use core_contracts::FeedbackEvent;
 
     const T0: f64 = 1_700_000_000.0;
 
@@ -482,12 +498,27 @@ mod tests {
         assert_eq!(ids, ["s-1", "s-2"]);
         let s1 = &snapshot.stores[0];
         assert_eq!((s1.queue_size, s1.capacity, s1.utilization), (10, 100, 0.1));
-        assert_eq!((s1.written, s1.breaker.as_deref()), (Some(42), Some("closed")));
+        assert_eq!(
+            (s1.written, s1.breaker.as_deref()),
+            (Some(42), Some("closed"))
+        );
         let p1 = &snapshot.pipelines[0];
-        assert_eq!((p1.published, p1.bars_per_sec, p1.backlog), (1500, 1000.0, 7));
-        assert_eq!((p1.provider.as_str(), p1.base_rate), ("synthetic", Some(500.0)));
-        assert_eq!(snapshot.health.as_ref().map(|h| h.state), Some(HealthState::Healthy));
-        assert_eq!(snapshot.health.as_ref().map(|h| h.components.len()), Some(4));
+        assert_eq!(
+            (p1.published, p1.bars_per_sec, p1.backlog),
+            (1500, 1000.0, 7)
+        );
+        assert_eq!(
+            (p1.provider.as_str(), p1.base_rate),
+            ("synthetic", Some(500.0))
+        );
+        assert_eq!(
+            snapshot.health.as_ref().map(|h| h.state),
+            Some(HealthState::Healthy)
+        );
+        assert_eq!(
+            snapshot.health.as_ref().map(|h| h.components.len()),
+            Some(4)
+        );
     }
 
     #[test]
@@ -545,10 +576,17 @@ mod tests {
         let snapshot = topology.snapshot(T0 + 1.5);
         assert_eq!(snapshot.stores[0].presence, Presence::Left);
         assert_eq!(snapshot.stores[0].health, HealthState::Healthy);
-        assert!(!topology.live(T0 + 1.5).contains(&(NodeRole::Store, "s-1".to_owned())));
+        assert!(
+            !topology
+                .live(T0 + 1.5)
+                .contains(&(NodeRole::Store, "s-1".to_owned()))
+        );
         // an older report arriving late does not undo the goodbye
         topology.status("s-1", &store_status(0, "ok", false), T0 + 0.5);
-        assert_eq!(topology.snapshot(T0 + 1.6).stores[0].presence, Presence::Left);
+        assert_eq!(
+            topology.snapshot(T0 + 1.6).stores[0].presence,
+            Presence::Left
+        );
         topology.status("s-1", &store_status(0, "ok", true), T0 + 2.0);
         let snapshot = topology.snapshot(T0 + 2.1);
         assert_eq!(snapshot.stores[0].presence, Presence::Live);
@@ -563,7 +601,10 @@ mod tests {
         topology.adjustment("p-unknown", &adjustment, T0 + 1.0);
         let snapshot = topology.snapshot(T0 + 1.2);
         assert_eq!(snapshot.pipelines.len(), 2);
-        assert_eq!((snapshot.pipelines[1].scale, snapshot.pipelines[1].level), (0.0, Hard));
+        assert_eq!(
+            (snapshot.pipelines[1].scale, snapshot.pipelines[1].level),
+            (0.0, Hard)
+        );
         assert_eq!(snapshot.pipelines[1].health, HealthState::Degraded);
     }
 }

@@ -43,8 +43,8 @@ pub(crate) fn spawn_watchers(
             shutdown.clone(),
             move |event, replayed| {
                 let heard = heard_at(&*clock, event.payload.ts, replayed);
-                let leaving = event.meta.headers.get(LEAVING_HEADER).map(String::as_str)
-                    == Some("true");
+                let leaving =
+                    event.meta.headers.get(LEAVING_HEADER).map(String::as_str) == Some("true");
                 shared.topology().feedback(&event.payload, leaving, heard);
             },
         ));
@@ -57,7 +57,9 @@ pub(crate) fn spawn_watchers(
             HISTORY,
             shutdown.clone(),
             move |event, replayed| {
-                let Some(id) = event.key.as_deref() else { return };
+                let Some(id) = event.key.as_deref() else {
+                    return;
+                };
                 let heard = heard_at(&*clock, event.payload.ts, replayed);
                 shared.topology().status(id, &event.payload, heard);
             },

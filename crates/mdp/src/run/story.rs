@@ -109,8 +109,9 @@ fn bars(n: u64) -> String {
 
 /// What to try after the demo.
 pub(super) const NEXT_STEPS: &str = "next: mdp run --port 9090 serves /metrics and /health while it \
-     runs; the same loop across machines is mdp store and mdp pipeline over Redis (README, \
-     \"Running the services over Redis and PostgreSQL\"); your own bars: mdp run --csv \
+     runs; the same loop across machines is mdp store and mdp pipeline over Redis, watched \
+     and steered live by mdp orchestrator (README, \"Running the services over Redis and \
+     PostgreSQL\"); your own bars: mdp run --csv \
      bars.csv --rate 5000 --sink-rate 2000";
 
 /// `text` broken at spaces into lines of at most [`WIDTH`] columns.

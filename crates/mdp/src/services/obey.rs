@@ -24,7 +24,6 @@ pub(crate) struct Member {
     pub(crate) role: NodeRole,
 }
 
-
 /// Spawns the command reader of `member`.
 pub(crate) fn spawn_obey<F, Fut>(
     pulse: Pulse,

@@ -12,8 +12,8 @@ use pipeline::PipelineSettings;
 use pipeline::service::PipelineService;
 use pulse::CancellationToken;
 
-use super::{obey, pipeline_http, status};
 use super::summary::{self, Reading, Service};
+use super::{obey, pipeline_http, status};
 use crate::cli::{PipelineArgs, summary_period};
 use crate::source::SourcePlan;
 use crate::telemetry::{Metrics, Role};
@@ -25,7 +25,10 @@ use crate::{http, shutdown};
 pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result<()> {
     let mut settings = PipelineSettings::from_env().context("invalid pipeline settings")?;
     if let Some(id) = &args.id {
-        anyhow::ensure!(!id.trim().is_empty(), "invalid --id: expected a non-empty name");
+        anyhow::ensure!(
+            !id.trim().is_empty(),
+            "invalid --id: expected a non-empty name"
+        );
         settings.feedback.consumer_name.clone_from(id);
     }
     let plan = SourcePlan::new(
@@ -101,10 +104,15 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
     };
     let obeying = {
         let service = Arc::clone(&service);
-        obey::spawn_obey(pulse.clone(), member, member_tasks.clone(), move |command| {
-            let service = Arc::clone(&service);
-            async move { service.control(&command).await }
-        })
+        obey::spawn_obey(
+            pulse.clone(),
+            member,
+            member_tasks.clone(),
+            move |command| {
+                let service = Arc::clone(&service);
+                async move { service.control(&command).await }
+            },
+        )
     };
     let handler = service.handler();
     let (recorder, summary_handler, published) = (

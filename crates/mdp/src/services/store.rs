@@ -91,10 +91,15 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
     };
     let obeying = {
         let service = Arc::clone(&service);
-        obey::spawn_obey(pulse.clone(), member, member_tasks.clone(), move |command| {
-            let service = Arc::clone(&service);
-            async move { service.control(command.action).await }
-        })
+        obey::spawn_obey(
+            pulse.clone(),
+            member,
+            member_tasks.clone(),
+            move |command| {
+                let service = Arc::clone(&service);
+                async move { service.control(command.action).await }
+            },
+        )
     };
 
     let coordinator = service.coordinator().clone();

@@ -25,7 +25,9 @@ pub async fn run_ctl(args: CtlArgs) -> anyhow::Result<bool> {
     let token = std::env::var("ADMIN_TOKEN")
         .ok()
         .filter(|t| !t.is_empty())
-        .context("ADMIN_TOKEN is not set: mdp ctl sends it to the orchestrator as its bearer token")?;
+        .context(
+            "ADMIN_TOKEN is not set: mdp ctl sends it to the orchestrator as its bearer token",
+        )?;
     let (action, value) = match args.command {
         CtlCommand::Pause => (ControlAction::Pause, None),
         CtlCommand::Resume => (ControlAction::Resume, None),
@@ -51,7 +53,9 @@ pub async fn run_ctl(args: CtlArgs) -> anyhow::Result<bool> {
         .json(&body)
         .send()
         .await
-        .with_context(|| format!("cannot reach the orchestrator at {base} (MDP_ORCHESTRATOR_URL)"))?;
+        .with_context(|| {
+            format!("cannot reach the orchestrator at {base} (MDP_ORCHESTRATOR_URL)")
+        })?;
     let status = response.status();
     let text = response
         .text()

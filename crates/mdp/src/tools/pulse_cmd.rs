@@ -64,6 +64,10 @@ pub async fn run_pulse(args: PulseArgs) -> anyhow::Result<()> {
                 (pulse::stream::FEEDBACK, ""),
                 (pulse::stream::RATE_ADJUSTMENT, ""),
                 (pulse::stream::BARS, pulse::stream::STORE_GROUP),
+                (pulse::stream::HEALTH, ""),
+                (pulse::stream::CONTROL_ACTIONS, ""),
+                (pulse::stream::CONTROL_RESULTS, ""),
+                (pulse::stream::CONTROL_AUDIT, ""),
             ];
             println!(
                 "{:<36} {:>10} {:>8} {:>10} {:>10}  group",

@@ -14,9 +14,8 @@ use tokio::task::JoinHandle;
 
 use super::{
     AdaptiveLaw, AdjustmentSink, Admission, Cause, CoordinatorView, Decision, FeedbackError,
-    FeedbackMode,
-    Liveness, ScalePolicy, WhenNoStore, Windows, adaptive_pressure, adaptive_scale, admit,
-    aggregate, backlog_level, decide, liveness, rescale_needed,
+    FeedbackMode, Liveness, ScalePolicy, WhenNoStore, Windows, adaptive_pressure, adaptive_scale,
+    admit, aggregate, backlog_level, decide, liveness, rescale_needed,
 };
 use crate::config::FeedbackSettings;
 use crate::telemetry::PipelineMetrics;

@@ -41,7 +41,10 @@ impl AdjustmentSink for PulseAdjustmentSink {
     async fn publish(&self, adjustment: &RateAdjustment) -> Result<(), BoxError> {
         let mut event = self.pulse.seal(adjustment, Some(&adjustment.provider))?;
         if let Some(id) = &self.pipeline {
-            event.meta.headers.insert(PIPELINE_HEADER.to_owned(), id.clone());
+            event
+                .meta
+                .headers
+                .insert(PIPELINE_HEADER.to_owned(), id.clone());
         }
         self.pulse
             .publish_event(pulse::stream::RATE_ADJUSTMENT, &event)

@@ -28,8 +28,9 @@ impl PipelineService {
                     Ok((changed, _)) => ok(match (pause, changed) {
                         (true, true) => "paused: nothing is published until resume".to_owned(),
                         (true, false) => "was already paused".to_owned(),
-                        (false, true) => "resumed: the stores' feedback sets the rate again"
-                            .to_owned(),
+                        (false, true) => {
+                            "resumed: the stores' feedback sets the rate again".to_owned()
+                        }
                         (false, false) => "was not paused".to_owned(),
                     }),
                     Err(error) => failed(format!("cannot apply the rate: {error}")),
@@ -85,7 +86,10 @@ impl PipelineService {
                 ("published", self.publisher.published().to_string()),
                 ("backlog", handler.backlog().await.to_string()),
                 ("paused", paused.to_string()),
-                ("cause", handler.cause().await.unwrap_or("nothing").to_owned()),
+                (
+                    "cause",
+                    handler.cause().await.unwrap_or("nothing").to_owned(),
+                ),
             ]
             .map(|(k, v)| (k.to_owned(), v)),
         );
