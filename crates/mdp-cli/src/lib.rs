@@ -456,6 +456,7 @@ pub struct OrchestratorFlags {
     /// The orchestrator's address.
     #[arg(
         long,
+        global = true,
         value_name = "URL",
         env = "MDP_ORCHESTRATOR_URL",
         default_value = "http://127.0.0.1:8080"

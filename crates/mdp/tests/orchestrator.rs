@@ -164,6 +164,7 @@ impl Browser {
                 "NODE_PATH",
                 std::path::Path::new(&modules).join("node_modules"),
             )
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -180,6 +181,12 @@ impl Browser {
             }
         });
         Some(Self { child, lines })
+    }
+
+    /// Tells the driver the test is done with the page: it reports what it saw.
+    fn finish(&mut self) -> Value {
+        drop(self.child.stdin.take());
+        self.expect("done", LONG)
     }
 
     /// The next line, which must be the event `want`.
@@ -266,7 +273,7 @@ fn the_whole_loop(track: Track) {
 
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("orchestrator-page-{}", track.as_str()));
-    let browser = Browser::open(all.port, &shots);
+    let mut browser = Browser::open(all.port, &shots);
     if let Some(browser) = &browser {
         let ready = browser.expect("ready", LONG);
         let ids: Vec<&str> = ready["members"]
@@ -322,6 +329,34 @@ fn the_whole_loop(track: Track) {
         assert_eq!(line["id"], "store-b", "{line}");
     }
 
+    // back to 100 bars/s each: store-b keeps up again and both pipelines run at full rate,
+    // so that what holds them next is the pause alone
+    let out = all.ctl(&["set-rate", "100"]);
+    assert!(
+        out.status.success(),
+        "set-rate: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let full = wait_until(LONG, || {
+        topology(all.port).is_some_and(|t| {
+            t.pipelines
+                .iter()
+                .all(|p| p.scale == 1.0 && p.level == BackpressureLevel::Ok)
+        })
+    });
+    assert!(
+        full,
+        "not at full rate again: {:?}\n{}",
+        topology(all.port),
+        all.logs()
+    );
+    let before = all.published();
+    let running = wait_until(LONG, || {
+        let now = all.published();
+        now[0] > before[0] && now[1] > before[1]
+    });
+    assert!(running, "not publishing before the pause: {before:?}");
+
     // pause: both pipelines hold; the published counts stay flat for 2 s
     let out = all.ctl(&["pause"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -376,8 +411,9 @@ fn the_whole_loop(track: Track) {
         actions,
         [
             ControlAction::SetRate,
+            ControlAction::SetRate,
             ControlAction::Pause,
-            ControlAction::Resume
+            ControlAction::Resume,
         ],
         "{trail:?}"
     );
@@ -389,9 +425,17 @@ fn the_whole_loop(track: Track) {
         assert_eq!(audit.target.as_deref(), Some("all"));
         assert_eq!(audit.result.status, ControlStatus::Ok, "{audit:?}");
     }
-    assert!(
-        all.orchestrator.log().contains("audit"),
-        "the audit in the log"
+    let logged = all
+        .orchestrator
+        .log()
+        .lines()
+        .filter(|l| l.contains(" audit ") && l.contains(r#"actor="ops@test""#))
+        .count();
+    assert_eq!(
+        logged,
+        4,
+        "each audit in the log:\n{}",
+        all.orchestrator.log()
     );
 
     // kill -9 of store-a: stale, then gone
@@ -422,6 +466,16 @@ fn the_whole_loop(track: Track) {
             pipeline.log()
         );
     }
+    let left = wait_until(LONG, || {
+        topology(all.port).is_some_and(|t| {
+            t.pipelines.len() == 2 && t.pipelines.iter().all(|p| p.presence == Presence::Left)
+        })
+    });
+    assert!(
+        left,
+        "the pipelines did not leave: {:?}",
+        topology(all.port)
+    );
     let want = published_bars(&world);
     let written = wait_until(Duration::from_secs(120), || {
         world.rows() >= want.len() as u64
@@ -453,14 +507,14 @@ fn the_whole_loop(track: Track) {
     });
     assert!(left, "store-b never left: {:?}", topology(all.port));
 
-    if let Some(browser) = &browser {
-        let line = browser.expect("done", LONG);
+    if let Some(browser) = &mut browser {
+        let line = browser.finish();
         assert_eq!(
             line["errors"],
             Value::Array(Vec::new()),
             "the page logged errors: {line}"
         );
-        for shot in ["page-ready.png", "page-hard.png"] {
+        for shot in ["page-ready.png", "page-hard.png", "page-end.png"] {
             assert!(
                 shots.join(shot).exists(),
                 "screenshot {shot} in {}",

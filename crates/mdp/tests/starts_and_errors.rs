@@ -55,6 +55,58 @@ fn the_services_and_tools_refuse_the_in_process_bus_unless_it_is_chosen() {
     assert!(stdout.contains("mdp.marketdata.bars"), "{stdout}");
 }
 
+#[test]
+fn all_is_no_member_id_and_ctl_names_what_it_needs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for args in [
+        vec![
+            "pipeline", "--bus", "inmem", "--port", "0", "--id", "all", "--bars", "1",
+        ],
+        vec![
+            "store",
+            "--bus",
+            "inmem",
+            "--port",
+            "0",
+            "--coord-id",
+            "all",
+        ],
+    ] {
+        let (code, _, stderr) = run(in_dir(&dir, &args));
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(r#""all""#) && stderr.contains("mdp ctl"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let mut cmd = in_dir(&dir, &["ctl", "pause"]);
+    cmd.env_remove("ADMIN_TOKEN");
+    let (code, _, stderr) = run(cmd);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("ADMIN_TOKEN is not set"), "{stderr}");
+    let mut cmd = in_dir(&dir, &["ctl", "resume", "--url", "127.0.0.1:8080"]);
+    cmd.env("ADMIN_TOKEN", "s3cret");
+    let (code, _, stderr) = run(cmd);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("invalid --url"), "{stderr}");
+    let mut cmd = in_dir(
+        &dir,
+        &[
+            "ctl",
+            "pause",
+            "--url",
+            &format!("http://127.0.0.1:{}", support::free_port()),
+        ],
+    );
+    cmd.env("ADMIN_TOKEN", "s3cret");
+    let (code, _, stderr) = run(cmd);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach the orchestrator at http://127.0.0.1:"),
+        "{stderr}"
+    );
+}
+
 /// `mdp store` on `url`, waiting at most one second for Redis: the default (10 s) is what a
 /// user gets; the test only shortens the wait.
 fn store_on(dir: &tempfile::TempDir, url: &str) -> (Option<i32>, String, std::time::Duration) {

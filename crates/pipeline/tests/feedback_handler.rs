@@ -462,3 +462,23 @@ async fn an_operators_pause_holds_scale_zero_whatever_the_stores_say_until_resum
     let applied = applied.expect("the stores' level again");
     assert_eq!((applied.scale, applied.reason), (1.0, Fine));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_resume_while_the_stores_are_hard_gives_the_hard_scale_back() {
+    let lookup = env(&[("MDP_FB_SCALE_HARD", "0.2")]);
+    let rig = rig_with(
+        PipelineSettings::from_lookup(&lookup)
+            .expect("valid settings")
+            .feedback,
+    );
+    handle(&rig, event("a", Hard, 0.0)).await;
+    assert_eq!(rig.controller.scales(), vec![0.2]);
+    rig.handler.hold(true).await.expect("held");
+    assert_eq!(rig.handler.cause().await, Some("operator"));
+    handle(&rig, event("a", Hard, 1.0)).await;
+    let (_, applied) = rig.handler.hold(false).await.expect("resumed");
+    let applied = applied.expect("the stores' hard scale again");
+    assert_eq!((applied.scale, applied.reason), (0.2, Hard));
+    assert_eq!(rig.controller.scales(), vec![0.2, 0.0, 0.2]);
+    assert_eq!(rig.handler.cause().await, Some("store"));
+}

@@ -115,6 +115,10 @@ pub(crate) fn store_health(facts: &StoreFacts<'_>, windows: &Windows) -> (Health
             HealthState::Unhealthy,
             format!("the sink's breaker is {}", facts.breaker.unwrap_or("open")),
         ),
+        BackpressureLevel::Soft if facts.reported == Some(HealthState::Unhealthy) => (
+            HealthState::Unhealthy,
+            format!("soft: {fill}{why}; the store reports itself unhealthy"),
+        ),
         BackpressureLevel::Soft => (HealthState::Degraded, format!("soft: {fill}{why}")),
         BackpressureLevel::Ok if facts.paused => (
             HealthState::Degraded,
@@ -253,6 +257,14 @@ mod tests {
         let table = [
             (store(Ok), HealthState::Healthy, "ok: queue 42% full"),
             (store(Soft), HealthState::Degraded, "soft: queue 42% full"),
+            (
+                StoreFacts {
+                    reported: Some(HealthState::Unhealthy),
+                    ..store(Soft)
+                },
+                HealthState::Unhealthy,
+                "soft: queue 42% full; the store reports itself unhealthy",
+            ),
             (
                 StoreFacts {
                     level_reason: Some("queue_high"),

@@ -122,7 +122,10 @@ impl Relay {
             .publish(CONTROL_ACTIONS, &command, Some(&command.target))
             .await
             .map_err(|e| RelayError::Bus(e.to_string()))?;
-        let mut got = Vec::new();
+        // the first answer of each member expected counts; others (a member that was not
+        // live when it was sent, a repeat) are listed but do not decide the outcome
+        let mut counted = Vec::new();
+        let mut others = Vec::new();
         let mut waiting = expected.clone();
         let deadline = tokio::time::Instant::now() + timeout;
         while !waiting.is_empty() {
@@ -133,18 +136,22 @@ impl Relay {
                     tracing::warn!(missed = n, "replies came faster than they were read");
                 }
                 Ok(Ok(reply)) if reply.command_id == command.id => {
-                    waiting.remove(&reply.member);
-                    got.push(reply);
+                    if waiting.remove(&reply.member) {
+                        counted.push(reply);
+                    } else {
+                        others.push(reply);
+                    }
                 }
                 Ok(Ok(_)) => {}
             }
         }
         let missing: Vec<String> = waiting.into_iter().collect();
-        let result = summary(&got, &missing, expected.len());
+        let result = summary(&counted, &missing, expected.len());
         self.audit(&command, &result).await;
+        counted.extend(others);
         Ok(ControlOutcome {
             command,
-            replies: got,
+            replies: counted,
             missing,
             result,
         })

@@ -146,7 +146,18 @@ async fn control(
             );
         }
     };
-    match api.relay.send(request).await {
+    // on a task of its own: a client that goes away does not cut the wait and the audit
+    let relay = api.relay.clone();
+    let sent = match tokio::spawn(async move { relay.send(request).await }).await {
+        Ok(sent) => sent,
+        Err(error) => {
+            return failure(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the command failed: {error}"),
+            );
+        }
+    };
+    match sent {
         Ok(outcome) => Json(outcome).into_response(),
         Err(error @ RelayError::Invalid(_)) => failure(StatusCode::BAD_REQUEST, error.to_string()),
         Err(error @ RelayError::UnknownTarget(_)) => {

@@ -37,6 +37,7 @@ struct Store {
 #[derive(Debug, Clone, Default)]
 struct Pipeline {
     heard: f64,
+    left: bool,
     provider: String,
     level: Option<BackpressureLevel>,
     scale: f64,
@@ -96,22 +97,23 @@ impl Topology {
         }
     }
 
-    /// A member's status report (`HealthStatus` keyed `id`), heard at `heard`.
-    pub(crate) fn status(&mut self, id: &str, status: &HealthStatus, heard: f64) {
+    /// A member's status report (`HealthStatus` keyed `id`), heard at `heard`; its last
+    /// one when `leaving`.
+    pub(crate) fn status(&mut self, id: &str, status: &HealthStatus, leaving: bool, heard: f64) {
         match status.service.as_str() {
-            "store" => self.store_status(id, status, heard),
-            "pipeline" => self.pipeline_status(id, status, heard),
+            "store" => self.store_status(id, status, leaving, heard),
+            "pipeline" => self.pipeline_status(id, status, leaving, heard),
             other => tracing::debug!(member = id, service = other, "status of another kind"),
         }
     }
 
-    fn store_status(&mut self, id: &str, status: &HealthStatus, heard: f64) {
+    fn store_status(&mut self, id: &str, status: &HealthStatus, leaving: bool, heard: f64) {
         let store = self.stores.entry(id.to_owned()).or_default();
         if heard < store.heard {
             return;
         }
         store.heard = heard;
-        store.left = false;
+        store.left = leaving;
         store.reported = Some(status.state);
         store.version = Some(status.version.clone());
         for component in &status.components {
@@ -130,7 +132,7 @@ impl Topology {
         }
     }
 
-    fn pipeline_status(&mut self, id: &str, status: &HealthStatus, heard: f64) {
+    fn pipeline_status(&mut self, id: &str, status: &HealthStatus, leaving: bool, heard: f64) {
         let Some(component) = status
             .components
             .iter()
@@ -151,6 +153,7 @@ impl Topology {
         }
         pipeline.before = Some((heard, published));
         pipeline.heard = heard;
+        pipeline.left = leaving;
         pipeline.published = published;
         pipeline.provider = detail("provider").unwrap_or_default().to_owned();
         pipeline.level = detail("level").and_then(parse_level).or(pipeline.level);
@@ -203,7 +206,7 @@ impl Topology {
             .chain(
                 self.pipelines
                     .iter()
-                    .filter(|(_, p)| live(p.heard, false))
+                    .filter(|(_, p)| live(p.heard, p.left))
                     .map(|(id, _)| (NodeRole::Pipeline, id.clone())),
             )
             .collect()
@@ -334,7 +337,7 @@ fn store_view(id: &str, store: &Store, now: f64, windows: &Windows) -> StoreView
 
 fn pipeline_view(id: &str, pipeline: &Pipeline, now: f64, windows: &Windows) -> PipelineView {
     let silent_for = (now - pipeline.heard).max(0.0);
-    let presence = windows.presence(silent_for, false);
+    let presence = windows.presence(silent_for, pipeline.left);
     let level = pipeline.level.unwrap_or(BackpressureLevel::Ok);
     let (health, reason) = pipeline_health(
         &PipelineFacts {
@@ -481,17 +484,17 @@ mod tests {
 
     fn four() -> Topology {
         let mut topology = Topology::new("mdp", Windows::default(), "1.0.0");
-        topology.status("s-1", &store_status(10, "ok", false), T0);
-        topology.status("s-2", &store_status(20, "ok", false), T0);
-        topology.status("p-1", &pipeline_status(1000, 1.0), T0);
-        topology.status("p-2", &pipeline_status(0, 1.0), T0);
+        topology.status("s-1", &store_status(10, "ok", false), false, T0);
+        topology.status("s-2", &store_status(20, "ok", false), false, T0);
+        topology.status("p-1", &pipeline_status(1000, 1.0), false, T0);
+        topology.status("p-2", &pipeline_status(0, 1.0), false, T0);
         topology
     }
 
     #[test]
     fn lists_every_member_with_its_figures() {
         let mut topology = four();
-        topology.status("p-1", &pipeline_status(1500, 1.0), T0 + 0.5);
+        topology.status("p-1", &pipeline_status(1500, 1.0), false, T0 + 0.5);
         let snapshot = topology.snapshot(T0 + 1.0);
         assert_eq!(snapshot.nodes.len(), 4);
         let ids: Vec<&str> = snapshot.stores.iter().map(|s| s.id.as_str()).collect();
@@ -582,15 +585,30 @@ mod tests {
                 .contains(&(NodeRole::Store, "s-1".to_owned()))
         );
         // an older report arriving late does not undo the goodbye
-        topology.status("s-1", &store_status(0, "ok", false), T0 + 0.5);
+        topology.status("s-1", &store_status(0, "ok", false), false, T0 + 0.5);
         assert_eq!(
             topology.snapshot(T0 + 1.6).stores[0].presence,
             Presence::Left
         );
-        topology.status("s-1", &store_status(0, "ok", true), T0 + 2.0);
+        topology.status("s-1", &store_status(0, "ok", true), false, T0 + 2.0);
         let snapshot = topology.snapshot(T0 + 2.1);
         assert_eq!(snapshot.stores[0].presence, Presence::Live);
         assert!(snapshot.stores[0].paused);
+    }
+
+    #[test]
+    fn a_pipelines_last_report_says_it_left() {
+        let mut topology = four();
+        topology.status("p-1", &pipeline_status(1200, 1.0), true, T0 + 1.0);
+        let snapshot = topology.snapshot(T0 + 30.0);
+        assert_eq!(snapshot.pipelines[0].presence, Presence::Left);
+        assert_eq!(snapshot.pipelines[0].health, HealthState::Healthy);
+        assert_eq!(snapshot.pipelines[1].presence, Presence::Gone);
+        assert!(
+            !topology
+                .live(T0 + 1.5)
+                .contains(&(NodeRole::Pipeline, "p-1".to_owned()))
+        );
     }
 
     #[test]

@@ -61,7 +61,9 @@ pub(crate) fn spawn_watchers(
                     return;
                 };
                 let heard = heard_at(&*clock, event.payload.ts, replayed);
-                shared.topology().status(id, &event.payload, heard);
+                let leaving =
+                    event.meta.headers.get(LEAVING_HEADER).map(String::as_str) == Some("true");
+                shared.topology().status(id, &event.payload, leaving, heard);
             },
         ));
     }

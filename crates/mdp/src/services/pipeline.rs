@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use core_contracts::NodeRole;
+use core_contracts::{NodeRole, TARGET_ALL};
 use pipeline::PipelineSettings;
 use pipeline::service::PipelineService;
 use pulse::CancellationToken;
@@ -26,8 +26,9 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
     let mut settings = PipelineSettings::from_env().context("invalid pipeline settings")?;
     if let Some(id) = &args.id {
         anyhow::ensure!(
-            !id.trim().is_empty(),
-            "invalid --id: expected a non-empty name"
+            !id.trim().is_empty() && id.trim() != TARGET_ALL,
+            "invalid --id {id:?}: expected a non-empty name other than {TARGET_ALL:?} (the \
+             target of every member in mdp ctl)"
         );
         settings.feedback.consumer_name.clone_from(id);
     }

@@ -1,16 +1,16 @@
 //! The status report every store and pipeline publishes for the orchestrator: at once and
 //! then every `--status-every` seconds, a `HealthStatus` on `{ns}.telemetry.health` keyed by
-//! the member's id.
+//! the member's id, and a last one with the header `leaving: true` when it stops.
 
 use std::future::Future;
 use std::time::Duration;
 
-use core_contracts::HealthStatus;
+use core_contracts::{HealthStatus, LEAVING_HEADER};
 use pulse::{CancellationToken, Pulse};
 use tokio::task::JoinHandle;
 
 /// Spawns the reporter of member `id`: `report` is asked for the status at each beat;
-/// stops when `shutdown` is cancelled. A failed publish is logged and counted by Pulse, and
+/// when `shutdown` is cancelled it publishes the goodbye and stops. A failed publish is logged and counted by Pulse, and
 /// the next beat carries on.
 pub(crate) fn spawn_status<F, Fut>(
     pulse: Pulse,
@@ -31,13 +31,38 @@ where
                 () = shutdown.cancelled() => break,
                 _ = ticker.tick() => {}
             }
-            let status = report().await;
-            if let Err(error) = pulse
-                .publish(pulse::stream::HEALTH, &status, Some(&id))
-                .await
-            {
-                tracing::debug!(member = id, %error, "status report not published");
+            // a report that takes longer than a period (a sink slow to answer) is skipped
+            let status = tokio::select! {
+                () = shutdown.cancelled() => break,
+                status = tokio::time::timeout(every, report()) => status,
+            };
+            match status {
+                Ok(status) => publish(&pulse, &id, &status, false).await,
+                Err(_) => tracing::debug!(member = id, "status report took too long; skipped"),
             }
         }
+        // the last report says goodbye, so the member shows as left rather than gone
+        if let Ok(status) = tokio::time::timeout(every, report()).await {
+            publish(&pulse, &id, &status, true).await;
+        }
     })
+}
+
+async fn publish(pulse: &Pulse, id: &str, status: &HealthStatus, leaving: bool) {
+    let sealed = pulse.seal(status, Some(id)).map(|mut event| {
+        if leaving {
+            event
+                .meta
+                .headers
+                .insert(LEAVING_HEADER.to_owned(), "true".to_owned());
+        }
+        event
+    });
+    let published = match sealed {
+        Ok(event) => pulse.publish_event(pulse::stream::HEALTH, &event).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = published {
+        tracing::debug!(member = id, %error, "status report not published");
+    }
 }

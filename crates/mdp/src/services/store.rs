@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use core_contracts::NodeRole;
+use core_contracts::{NodeRole, TARGET_ALL};
 use pulse::CancellationToken;
 use pulse::stream::{BARS, STORE_GROUP};
 use store::config::StoreSettings;
@@ -44,6 +44,10 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
         .coord_id
         .clone()
         .unwrap_or_else(|| consumer.clone());
+    anyhow::ensure!(
+        coord_id != TARGET_ALL,
+        "invalid --coord-id {coord_id:?}: {TARGET_ALL:?} is the target of every member in mdp ctl"
+    );
     let sink = sink::open(&choice, &settings, metrics.sink.clone()).await?;
     let admin = settings.admin_token.is_some();
     let service = StoreService::builder(settings, sink, pulse.clone())

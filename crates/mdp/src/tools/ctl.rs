@@ -34,7 +34,11 @@ pub async fn run_ctl(args: CtlArgs) -> anyhow::Result<bool> {
         CtlCommand::SetRate { rate } => (ControlAction::SetRate, Some(rate)),
     };
     let actor = args.actor.clone().unwrap_or_else(default_actor);
-    let base = args.orchestrator.url.trim_end_matches('/');
+    let base = args.orchestrator.url.trim().trim_end_matches('/');
+    anyhow::ensure!(
+        base.starts_with("http://") || base.starts_with("https://"),
+        "invalid --url {base:?} (MDP_ORCHESTRATOR_URL): expected http://HOST:PORT or https://..."
+    );
     let url = format!("{base}/api/control");
     let body = json!({
         "action": action,

@@ -6,8 +6,9 @@
 // prints its parent) and MDP_CHROMIUM the browser (default /usr/bin/chromium). It prints one
 // JSON line per stage, as it happens: `ready` once at least 4 cards are shown (with every
 // card's id, role, level and presence), `hard` once a store card is at level hard (its id and
-// text), then `done` with every console error or warning, page error and failed request seen;
-// it saves page-ready.png and page-hard.png in <screenshot-dir>. On a timeout it prints
+// text), then, once stdin sends a line or ends, `done` with every console error or warning,
+// page error and failed request seen while the page was open; it saves page-ready.png,
+// page-hard.png and page-end.png in <screenshot-dir>. On a timeout it prints
 // `timeout` with the stage, the errors and the page's HTML, and exits 1.
 import { createRequire } from "node:module";
 import { mkdirSync, writeSync } from "node:fs";
@@ -28,6 +29,21 @@ function loadPlaywright() {
 }
 
 const READY_MS = 20_000;
+const FINISH_MS = 600_000;
+
+// Resolves when stdin sends a line or ends, or after `ms`.
+function untilStdinEnds(ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const end = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    process.stdin.once("data", end);
+    process.stdin.once("end", end);
+    process.stdin.resume();
+  });
+}
 const HARD_MS = 60_000;
 const HTML_MAX = 20_000;
 
@@ -131,6 +147,10 @@ try {
       const text = await card.innerText();
       emit({ event: "hard", id, text });
       await page.screenshot({ path: path.join(shots, "page-hard.png"), fullPage: true });
+      // the page stays open (and watched) until the test says it is done, on stdin
+      current = "finish";
+      await untilStdinEnds(FINISH_MS);
+      await page.screenshot({ path: path.join(shots, "page-end.png"), fullPage: true });
       emit({ event: "done", errors });
     }
   }

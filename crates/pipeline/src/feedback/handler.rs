@@ -465,10 +465,17 @@ impl FeedbackHandler {
             }
         };
         let scale = if state.held { 0.0 } else { scale };
+        // in levels mode a level has one scale, except while held (0) and just after
         let unchanged = state.applied == Some(decision.level)
-            && state.scale.is_some_and(|s| !state.held || s == 0.0)
-            && (state.law.is_none() || !rescale_needed(state.scale, scale));
-        if unchanged || (state.applied.is_none() && decision.cause == Cause::Nothing) {
+            && match state.law {
+                None => state.scale == Some(scale),
+                Some(_) => !rescale_needed(state.scale, scale),
+            };
+        if unchanged {
+            state.cause = Some(decision.cause.as_str());
+            return Ok(None);
+        }
+        if state.applied.is_none() && decision.cause == Cause::Nothing {
             return Ok(None);
         }
         let ts = event_ts.unwrap_or_else(|| self.clock.unix_seconds());
