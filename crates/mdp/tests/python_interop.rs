@@ -111,7 +111,11 @@ fn steered_by_python(mode: &str, rule: &str) {
     );
 
     let m = metrics(port);
-    let admitted = metric(&m, "pulse_compat_total", &format!("rule=\"{rule}\""));
+    let admitted = metric(
+        &m,
+        "pulse_compat_total",
+        &format!("stream=\"telemetry.feedback\",rule=\"{rule}\""),
+    );
     assert!(
         admitted.is_some_and(|n| n > 0.0),
         "the {rule} rule is counted:\n{m}"
