@@ -28,6 +28,8 @@ use support::{
 };
 
 const TOKEN: &str = "s3cret";
+/// Members report every 0.3 s (default 1 s), to match the orchestrator's shortened windows.
+const STATUS_EVERY: (&str, &str) = ("MDP_STATUS_EVERY_SEC", "0.3");
 const P1_SYMBOLS: &str = "AAPL,MSFT";
 const P2_SYMBOLS: &str = "GOOG,AMZN";
 
@@ -57,8 +59,13 @@ fn start(world: &World) -> Loop {
     // store-b's sink takes 300 bars/s: it keeps up with the pipelines' first 2 x 100/s and
     // falls behind, hard, when set-rate raises them.
     let stores = [
-        world.store_at("store-a", store_ports[0], &[], &[]),
-        world.store_at("store-b", store_ports[1], &["--sink-rate", "300"], &[]),
+        world.store_at("store-a", store_ports[0], &[], &[STATUS_EVERY]),
+        world.store_at(
+            "store-b",
+            store_ports[1],
+            &["--sink-rate", "300"],
+            &[STATUS_EVERY],
+        ),
     ];
     let pipeline_ports = [free_port(), free_port()];
     let pipelines = [
@@ -66,13 +73,13 @@ fn start(world: &World) -> Loop {
             "p-1",
             pipeline_ports[0],
             &["--id", "p-1", "--rate", "100"],
-            &[("MDP_SOURCE_SYMBOLS", P1_SYMBOLS)],
+            &[("MDP_SOURCE_SYMBOLS", P1_SYMBOLS), STATUS_EVERY],
         ),
         world.pipeline_at(
             "p-2",
             pipeline_ports[1],
             &["--id", "p-2", "--rate", "100"],
-            &[("MDP_SOURCE_SYMBOLS", P2_SYMBOLS)],
+            &[("MDP_SOURCE_SYMBOLS", P2_SYMBOLS), STATUS_EVERY],
         ),
     ];
     let all = Loop {

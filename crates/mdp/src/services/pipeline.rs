@@ -154,7 +154,7 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         Ok(serving) => serving,
         Err(error) => {
             member_tasks.cancel();
-            let _ = tokio::join!(reporting, obeying);
+            status::join_members(reporting, obeying).await;
             stop(service, grace).await;
             return Err(error);
         }
@@ -184,7 +184,7 @@ pub async fn run_pipeline(args: PipelineArgs, grace: Duration) -> anyhow::Result
         summaries.abort();
     }
     member_tasks.cancel();
-    let _ = tokio::join!(reporting, obeying);
+    status::join_members(reporting, obeying).await;
     let published = stop(service, grace).await;
     serving.cancel();
     if tokio::time::timeout_at(wind_down_by, server).await.is_err() {

@@ -66,3 +66,18 @@ async fn publish(pulse: &Pulse, id: &str, status: &HealthStatus, leaving: bool) 
         tracing::debug!(member = id, %error, "status report not published");
     }
 }
+
+/// Waits for the status reporter and the command reader to end (at most 2 s: then they are
+/// aborted, so that a stuck one never holds the store back from draining).
+pub(crate) async fn join_members(reporting: JoinHandle<()>, obeying: JoinHandle<()>) {
+    let (abort_reporting, abort_obeying) = (reporting.abort_handle(), obeying.abort_handle());
+    let joined = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = tokio::join!(reporting, obeying);
+    })
+    .await;
+    if joined.is_err() {
+        tracing::warn!("status reporter or command reader slow to stop; aborted");
+        abort_reporting.abort();
+        abort_obeying.abort();
+    }
+}

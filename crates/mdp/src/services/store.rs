@@ -80,6 +80,7 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
         id: coord_id,
         role: NodeRole::Store,
     };
+    let clock = Arc::clone(pulse.clock());
     let reporting = {
         let service = Arc::clone(&service);
         status::spawn_status(
@@ -89,7 +90,8 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
             member_tasks.clone(),
             move || {
                 let service = Arc::clone(&service);
-                async move { service.status(env!("CARGO_PKG_VERSION")).await }
+                let status = service.status(env!("CARGO_PKG_VERSION"), clock.unix_seconds());
+                async move { status }
             },
         )
     };
@@ -136,7 +138,7 @@ pub async fn run_store(args: StoreArgs, grace: Duration) -> anyhow::Result<u64> 
         summaries.abort();
     }
     member_tasks.cancel();
-    let _ = tokio::join!(reporting, obeying);
+    status::join_members(reporting, obeying).await;
     let Ok(service) = Arc::try_unwrap(service) else {
         anyhow::bail!("the store is still in use at shutdown: its bars stay pending on the bus");
     };

@@ -123,8 +123,7 @@ impl World {
             .env("PULSE_BLOCK_MS", "100")
             .env("MDS_COORDINATOR_CAPACITY", "1000")
             .env("MDS_COORDINATOR_BATCH_SIZE", "200")
-            .env("MDS_COORDINATOR_FLUSH_INTERVAL", "0.05")
-            .env("MDP_STATUS_EVERY_SEC", "0.3");
+            .env("MDS_COORDINATOR_FLUSH_INTERVAL", "0.05");
         cmd
     }
 
@@ -290,10 +289,12 @@ pub(crate) fn all_written(world: &World, n: u64, stores: &[&Proc]) {
 
 /// Stops `store` with SIGTERM and checks it exited cleanly.
 pub(crate) fn stop(store: &mut Proc) {
-    let log = store.log();
-    assert!(
-        store.terminate(Duration::from_secs(20)),
-        "{} did not stop cleanly:\n{log}",
-        store.name
+    let code = store.terminate_status(Duration::from_secs(20));
+    assert_eq!(
+        code,
+        Some(0),
+        "{} did not stop cleanly (exit code {code:?}, None: killed after 20 s):\n{}",
+        store.name,
+        store.log()
     );
 }

@@ -304,17 +304,30 @@ impl StoreService {
             .await
     }
 
-    /// The store's status report: the coordinator's health (queue, level, circuit,
-    /// counters, sink) and the reader's (paused or not), as `service: "store"` of
-    /// `version`.
-    pub async fn status(&self, version: &str) -> HealthStatus {
-        let mut status = self.side.coordinator.health().await;
-        status.components.push(reader_component(&self.gate));
-        if self.gate.is_paused() && status.state == HealthState::Healthy {
-            status.state = HealthState::Degraded;
+    /// The store's status report at `ts`: the coordinator's health (queue, level, circuit,
+    /// writability, counters) and the reader's (paused or not), as `service: "store"` of
+    /// `version`. It asks the sink nothing: a report never waits behind a write.
+    pub fn status(&self, version: &str, ts: f64) -> HealthStatus {
+        let components = vec![
+            self.side.coordinator.health_component(),
+            reader_component(&self.gate),
+        ];
+        let state = components
+            .iter()
+            .map(|c| c.state)
+            .max_by_key(|state| match state {
+                HealthState::Healthy => 0,
+                HealthState::Degraded => 1,
+                HealthState::Unhealthy => 2,
+            })
+            .unwrap_or(HealthState::Healthy);
+        HealthStatus {
+            service: "store".to_owned(),
+            state,
+            components,
+            version: version.to_owned(),
+            ts,
         }
-        version.clone_into(&mut status.version);
-        status
     }
 
     /// What the service did so far.
