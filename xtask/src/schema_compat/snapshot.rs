@@ -101,7 +101,7 @@ mod tests {
     fn the_export_reads_with_core_contracts_version() {
         let snapshot = Snapshot::from_files(&export()).expect("reads");
         assert_eq!(snapshot.version.to_string(), CORE_VERSION);
-        assert_eq!(snapshot.schemas.len(), 10);
+        assert_eq!(snapshot.schemas.len(), 16);
         assert!(
             snapshot
                 .schemas
